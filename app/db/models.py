@@ -1,0 +1,24 @@
+"""Every model, imported in one place so Alembic and the tests see the whole schema."""
+
+from app.auth.models import AuthSession, RefreshToken
+from app.bank.models import Bank, KnowledgeArea, Question
+from app.db.base import Base
+from app.quizzes.models import Attempt, AttemptItem, AttemptResponse, Quiz, QuizRule, QuizTarget
+from app.units.models import Unit, User
+
+__all__ = [
+    "Attempt",
+    "AttemptItem",
+    "AttemptResponse",
+    "AuthSession",
+    "Bank",
+    "Base",
+    "KnowledgeArea",
+    "Question",
+    "Quiz",
+    "QuizRule",
+    "QuizTarget",
+    "RefreshToken",
+    "Unit",
+    "User",
+]

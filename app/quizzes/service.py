@@ -1,0 +1,919 @@
+"""Quizzes: authoring, publishing (pool freeze), and the officer's attempt flow.
+
+Concurrency notes (see tests/test_concurrency.py):
+- A save is one INSERT .. SELECT .. ON CONFLICT statement. Its SELECT takes a share lock on the
+  attempt row (PostgreSQL), and finishing takes the row's write lock first, so a save either lands
+  before the marks are computed (and is counted) or is refused with 409: never acknowledged and lost.
+- Finishing is a compare-and-set on status, so submit, the sweeper and lazy finishing can race
+  across processes and exactly one of them marks the attempt.
+- SQLite runs with one connection per process, so statements never interleave there.
+"""
+
+import secrets
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.bank.models import Bank, KnowledgeArea, Question, QuestionStatus
+from app.bank.service import area_subtree_ids
+from app.core.config import Settings
+from app.core.deps import Principal
+from app.core.errors import Conflict, NotFound, Unprocessable
+from app.db.types import JSONType, UTCDateTime, utcnow
+from app.quizzes import drawing, scoring
+from app.quizzes.models import (
+    Attempt,
+    AttemptItem,
+    AttemptResponse,
+    AttemptStatus,
+    FinishReason,
+    Quiz,
+    QuizRule,
+    QuizStatus,
+    QuizTarget,
+    ReviewPolicy,
+)
+from app.quizzes.schemas import (
+    AttemptOut,
+    AttemptResult,
+    ItemOut,
+    MyQuiz,
+    OptionOut,
+    PaperCheck,
+    QuizIn,
+    QuizOut,
+    ReviewItem,
+    RuleOut,
+    SaveOut,
+    ShortageOut,
+    TargetIn,
+)
+from app.units.models import Unit, User
+
+# ---------------------------------------------------------------- authoring
+
+
+async def _check_references(session: AsyncSession, principal: Principal, body: QuizIn) -> None:
+    for i, rule in enumerate(body.rules, start=1):
+        if rule.bank_id is not None and await session.get(Bank, rule.bank_id) is None:
+            raise Unprocessable(f"Rule {i}: bank {rule.bank_id} does not exist", code="bank_not_found")
+        if rule.knowledge_area_id is not None and await session.get(KnowledgeArea, rule.knowledge_area_id) is None:
+            raise Unprocessable(
+                f"Rule {i}: knowledge area {rule.knowledge_area_id} does not exist", code="knowledge_area_not_found"
+            )
+    seen: set[int] = set()
+    for target in body.targets:
+        unit = await session.get(Unit, target.unit_id)
+        if unit is None or not principal.covers_unit_path(unit.path):
+            raise Unprocessable(f"Unit {target.unit_id} does not exist", code="unit_not_found")
+        if target.unit_id in seen:
+            raise Unprocessable(f"Unit {target.unit_id} is targeted twice", code="duplicate_target")
+        seen.add(target.unit_id)
+
+
+def _apply(quiz: Quiz, body: QuizIn) -> None:
+    for field in (
+        "title",
+        "description",
+        "time_limit_seconds",
+        "opens_at",
+        "closes_at",
+        "attempts_allowed",
+        "pass_percent",
+        "multiple_scoring",
+        "review_policy",
+        "shuffle_questions",
+        "shuffle_options",
+    ):
+        setattr(quiz, field, getattr(body, field))
+
+
+async def _replace_rules_and_targets(session: AsyncSession, quiz: Quiz, body: QuizIn) -> None:
+    for model in (QuizRule, QuizTarget):
+        for row in (await session.execute(select(model).where(model.quiz_id == quiz.id))).scalars():
+            await session.delete(row)
+    await session.flush()
+    for position, rule in enumerate(body.rules, start=1):
+        session.add(QuizRule(quiz_id=quiz.id, position=position, **rule.model_dump()))
+    for target in body.targets:
+        session.add(QuizTarget(quiz_id=quiz.id, unit_id=target.unit_id, include_subunits=target.include_subunits))
+
+
+async def create_quiz(session: AsyncSession, principal: Principal, body: QuizIn) -> QuizOut:
+    await _check_references(session, principal, body)
+    quiz = Quiz(status=QuizStatus.draft, created_by_id=principal.id, draw_counter=0)
+    _apply(quiz, body)
+    session.add(quiz)
+    await session.flush()
+    await _replace_rules_and_targets(session, quiz, body)
+    await session.commit()
+    return await quiz_out(session, quiz.id)
+
+
+async def get_quiz(session: AsyncSession, quiz_id: int) -> Quiz:
+    quiz = await session.get(Quiz, quiz_id)
+    if quiz is None:
+        raise NotFound(f"Quiz {quiz_id} does not exist", code="quiz_not_found")
+    return quiz
+
+
+async def get_quiz_in_scope(session: AsyncSession, principal: Principal, quiz_id: int) -> Quiz:
+    """Staff below admin see only quizzes aimed at a unit in their subtree."""
+    quiz = await get_quiz(session, quiz_id)
+    if principal.is_admin:
+        return quiz
+    targets = await _quiz_targets(session, [quiz.id])
+    if not any(path.startswith(principal.unit_path) for _, path, _ in targets.get(quiz.id, [])):
+        raise NotFound(f"Quiz {quiz_id} does not exist", code="quiz_not_found")
+    return quiz
+
+
+async def update_quiz(session: AsyncSession, principal: Principal, quiz_id: int, body: QuizIn) -> QuizOut:
+    quiz = await get_quiz(session, quiz_id)
+    if quiz.status != QuizStatus.draft:
+        raise Conflict("Only a draft quiz can be edited; close it and create a new one", code="quiz_not_draft")
+    await _check_references(session, principal, body)
+    _apply(quiz, body)
+    await _replace_rules_and_targets(session, quiz, body)
+    await session.commit()
+    return await quiz_out(session, quiz.id)
+
+
+async def _rule_filters(session: AsyncSession, rules: Sequence[QuizRule]) -> list[drawing.RuleFilter]:
+    filters = []
+    for rule in rules:
+        area_ids = (
+            await area_subtree_ids(session, rule.knowledge_area_id, rule.include_subareas)
+            if rule.knowledge_area_id is not None
+            else None
+        )
+        filters.append(
+            drawing.RuleFilter(
+                position=rule.position,
+                count=rule.count,
+                bank_id=rule.bank_id,
+                area_ids=area_ids,
+                question_type=rule.question_type,
+                difficulty_min=rule.difficulty_min,
+                difficulty_max=rule.difficulty_max,
+            )
+        )
+    return filters
+
+
+def shortage_message(s: drawing.RuleShortage) -> str:
+    taken = s.matching - s.available
+    extra = f" ({taken} more match but earlier rules take them)" if taken else ""
+    return f"Rule {s.position} needs {s.needed} questions but only {s.available} are available{extra}"
+
+
+async def publish_quiz(session: AsyncSession, quiz_id: int) -> QuizOut:
+    quiz = await get_quiz(session, quiz_id)
+    if quiz.status != QuizStatus.draft:
+        raise Conflict("The quiz is already published", code="quiz_not_draft")
+    rules = list(
+        (await session.execute(select(QuizRule).where(QuizRule.quiz_id == quiz.id).order_by(QuizRule.position)))
+        .scalars()
+        .all()
+    )
+    candidates = [
+        drawing.Candidate(r.id, r.bank_id, r.knowledge_area_id, r.type, r.difficulty)
+        for r in await session.execute(
+            select(Question.id, Question.bank_id, Question.knowledge_area_id, Question.type, Question.difficulty).where(
+                Question.status == QuestionStatus.active
+            )
+        )
+    ]
+    pools, shortages = drawing.assign_pools(await _rule_filters(session, rules), candidates)
+    if shortages:
+        raise Unprocessable(
+            [
+                ShortageOut(
+                    rule=s.position, needed=s.needed, available=s.available, matching=s.matching,
+                    message=shortage_message(s),
+                ).model_dump()
+                for s in shortages
+            ],
+            code="quiz_rules_unsatisfiable",
+        )
+    by_position = {p.position: p for p in pools}
+    for rule in rules:
+        rule.pool = list(by_position[rule.position].question_ids)
+    quiz.draw_seed = secrets.token_hex(32)
+    quiz.status = QuizStatus.published
+    quiz.published_at = utcnow()
+    await session.commit()
+    return await quiz_out(session, quiz.id)
+
+
+async def close_quiz(session: AsyncSession, quiz_id: int) -> QuizOut:
+    quiz = await get_quiz(session, quiz_id)
+    if quiz.status == QuizStatus.draft:
+        raise Conflict("A draft quiz cannot be closed; delete or publish it", code="quiz_not_published")
+    quiz.status = QuizStatus.closed
+    if quiz.closes_at is None or quiz.closes_at > utcnow():
+        quiz.closes_at = utcnow()
+    await session.commit()
+    return await quiz_out(session, quiz.id)
+
+
+async def _max_score(session: AsyncSession, rules: Sequence[QuizRule]) -> float | None:
+    total = 0
+    for rule in rules:
+        if rule.points is None:
+            return None  # depends on which questions each paper draws
+        total += rule.points * rule.count
+    return float(total)
+
+
+async def quiz_out(session: AsyncSession, quiz_id: int) -> QuizOut:
+    quiz = await get_quiz(session, quiz_id)
+    await session.refresh(quiz)
+    rules = (
+        (await session.execute(select(QuizRule).where(QuizRule.quiz_id == quiz_id).order_by(QuizRule.position)))
+        .scalars()
+        .all()
+    )
+    targets = (await session.execute(select(QuizTarget).where(QuizTarget.quiz_id == quiz_id))).scalars().all()
+    return QuizOut(
+        id=quiz.id,
+        title=quiz.title,
+        description=quiz.description,
+        status=quiz.status,
+        time_limit_seconds=quiz.time_limit_seconds,
+        opens_at=quiz.opens_at,
+        closes_at=quiz.closes_at,
+        attempts_allowed=quiz.attempts_allowed,
+        pass_percent=quiz.pass_percent,
+        multiple_scoring=quiz.multiple_scoring,
+        review_policy=quiz.review_policy,
+        shuffle_questions=quiz.shuffle_questions,
+        shuffle_options=quiz.shuffle_options,
+        published_at=quiz.published_at,
+        rules=[
+            RuleOut(
+                id=r.id,
+                position=r.position,
+                bank_id=r.bank_id,
+                knowledge_area_id=r.knowledge_area_id,
+                include_subareas=r.include_subareas,
+                question_type=r.question_type,  # type: ignore[arg-type]
+                difficulty_min=r.difficulty_min,
+                difficulty_max=r.difficulty_max,
+                count=r.count,
+                points=r.points,
+                pool_size=len(r.pool) if r.pool is not None else None,
+            )
+            for r in rules
+        ],
+        targets=[TargetIn(unit_id=t.unit_id, include_subunits=t.include_subunits) for t in targets],
+        question_count=sum(r.count for r in rules),
+        max_score=await _max_score(session, rules) or 0.0,
+    )
+
+
+async def list_quizzes(session: AsyncSession, principal: Principal) -> list[QuizOut]:
+    stmt = select(Quiz.id).order_by(Quiz.id.desc())
+    if not principal.is_admin:
+        # Staff below admin see the quizzes aimed at a unit in their subtree.
+        stmt = stmt.where(
+            Quiz.id.in_(
+                select(QuizTarget.quiz_id)
+                .join(Unit, Unit.id == QuizTarget.unit_id)
+                .where(Unit.path.startswith(principal.unit_path, autoescape=True))
+            )
+        )
+    return [await quiz_out(session, qid) for qid in (await session.execute(stmt)).scalars()]
+
+
+# ---------------------------------------------------------------- taking a quiz
+
+
+def _targets_cover(targets: Sequence[tuple[int, str, bool]], unit_id: int, unit_path: str) -> bool:
+    return any(
+        unit_id == target_unit or (include and unit_path.startswith(target_path))
+        for target_unit, target_path, include in targets
+    )
+
+
+async def _quiz_targets(session: AsyncSession, quiz_ids: Sequence[int]) -> dict[int, list[tuple[int, str, bool]]]:
+    rows = await session.execute(
+        select(QuizTarget.quiz_id, QuizTarget.unit_id, Unit.path, QuizTarget.include_subunits)
+        .join(Unit, Unit.id == QuizTarget.unit_id)
+        .where(QuizTarget.quiz_id.in_(quiz_ids))
+    )
+    result: dict[int, list[tuple[int, str, bool]]] = {}
+    for quiz_id, unit_id, path, include in rows:
+        result.setdefault(quiz_id, []).append((unit_id, path, include))
+    return result
+
+
+async def _quiz_for_taker(session: AsyncSession, principal: Principal, quiz_id: int) -> Quiz:
+    quiz = await session.get(Quiz, quiz_id)
+    if quiz is None or quiz.status == QuizStatus.draft:
+        raise NotFound(f"Quiz {quiz_id} does not exist", code="quiz_not_found")
+    targets = await _quiz_targets(session, [quiz.id])
+    if not _targets_cover(targets.get(quiz.id, []), principal.unit_id, principal.unit_path):
+        raise NotFound(f"Quiz {quiz_id} is not open to you", code="quiz_not_found")
+    return quiz
+
+
+def _is_closed(quiz: Quiz, now: datetime) -> bool:
+    return quiz.status == QuizStatus.closed or (quiz.closes_at is not None and now >= quiz.closes_at)
+
+
+def _milli_to_points(milli: int | None) -> float:
+    return 0.0 if milli is None else milli / scoring.MILLI
+
+
+async def my_quizzes(session: AsyncSession, settings: Settings, principal: Principal) -> list[MyQuiz]:
+    now = utcnow()
+    quizzes = (
+        (await session.execute(select(Quiz).where(Quiz.status != QuizStatus.draft).order_by(Quiz.id.desc())))
+        .scalars()
+        .all()
+    )
+    targets = await _quiz_targets(session, [q.id for q in quizzes])
+    mine = [q for q in quizzes if _targets_cover(targets.get(q.id, []), principal.unit_id, principal.unit_path)]
+    if not mine:
+        return []
+    attempts = (
+        (
+            await session.execute(
+                select(Attempt)
+                .where(Attempt.user_id == principal.id, Attempt.quiz_id.in_([q.id for q in mine]))
+                .order_by(Attempt.number)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    rules = (await session.execute(select(QuizRule).where(QuizRule.quiz_id.in_([q.id for q in mine])))).scalars().all()
+    grace = timedelta(seconds=settings.save_grace_seconds)
+    out = []
+    for quiz in mine:
+        own = [a for a in attempts if a.quiz_id == quiz.id]
+        live = next(
+            (a for a in own if a.status == AttemptStatus.in_progress and now <= a.deadline + grace), None
+        )
+        finished = [a for a in own if a.status == AttemptStatus.finished]
+        quiz_rules = [r for r in rules if r.quiz_id == quiz.id]
+        closed = _is_closed(quiz, now)
+        upcoming = quiz.opens_at is not None and now < quiz.opens_at
+        used = len(own)
+        if live:
+            state = "in_progress"
+        elif closed:
+            state = "closed"
+        elif upcoming:
+            state = "upcoming"
+        elif used >= quiz.attempts_allowed:
+            state = "finished"
+        else:
+            state = "open"
+        last = finished[-1] if finished else None
+        out.append(
+            MyQuiz(
+                id=quiz.id,
+                title=quiz.title,
+                description=quiz.description,
+                opens_at=quiz.opens_at,
+                closes_at=quiz.closes_at,
+                time_limit_seconds=quiz.time_limit_seconds,
+                question_count=sum(r.count for r in quiz_rules),
+                max_score=await _max_score(session, quiz_rules) or 0.0,
+                pass_percent=quiz.pass_percent,
+                attempts_allowed=quiz.attempts_allowed,
+                attempts_used=used,
+                state=state,  # type: ignore[arg-type]
+                can_start=state in ("open", "in_progress"),
+                attempt_in_progress_id=live.id if live else None,
+                last_score=_milli_to_points(last.score_milli) if last else None,
+                last_passed=last.passed if last else None,
+                best_score=max((_milli_to_points(a.score_milli) for a in finished), default=None),
+            )
+        )
+    return out
+
+
+def _blanks(item: AttemptItem) -> int:
+    return len(item.answer) if item.type == "fill_blank" else 0
+
+
+def _item_out(item: AttemptItem, saved: AttemptResponse | None) -> ItemOut:
+    return ItemOut(
+        id=item.id,
+        position=item.position,
+        type=item.type,
+        stem=item.stem,
+        options=[OptionOut(id=o["id"], text=o["text"]) for o in item.options],
+        blanks=_blanks(item),
+        points=float(item.points),
+        response=saved.response if saved else None,
+        seq=saved.seq if saved else None,
+    )
+
+
+async def _items_and_responses(
+    session: AsyncSession, attempt_id: int
+) -> tuple[list[AttemptItem], dict[int, AttemptResponse]]:
+    items = list(
+        (
+            await session.execute(
+                select(AttemptItem).where(AttemptItem.attempt_id == attempt_id).order_by(AttemptItem.position)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    responses = {
+        r.item_id: r
+        for r in (await session.execute(select(AttemptResponse).where(AttemptResponse.attempt_id == attempt_id)))
+        .scalars()
+        .all()
+    }
+    return items, responses
+
+
+def _review_flags(quiz: Quiz, now: datetime) -> tuple[bool, bool]:
+    policy = quiz.review_policy
+    shows_correctness = policy != ReviewPolicy.score_only
+    shows_answers = policy == ReviewPolicy.full or (policy == ReviewPolicy.full_after_close and _is_closed(quiz, now))
+    return shows_correctness, shows_answers
+
+
+def _result(
+    attempt: Attempt, quiz: Quiz, items: Sequence[AttemptItem], responses: dict[int, AttemptResponse], now: datetime
+) -> AttemptResult:
+    shows_correctness, shows_answers = _review_flags(quiz, now)
+    review: list[ReviewItem] = []
+    if shows_correctness:
+        for item in items:
+            saved = responses.get(item.id)
+            review.append(
+                ReviewItem(
+                    id=item.id,
+                    position=item.position,
+                    type=item.type,
+                    stem=item.stem,
+                    options=[OptionOut(id=o["id"], text=o["text"]) for o in item.options],
+                    blanks=_blanks(item),
+                    points=float(item.points),
+                    response=saved.response if saved else None,
+                    outcome=item.outcome,
+                    awarded=_milli_to_points(item.awarded_milli),
+                    correct_response=item.answer if shows_answers else None,
+                    explanation=item.explanation if shows_answers else None,
+                )
+            )
+    return AttemptResult(
+        attempt_id=attempt.id,
+        quiz_id=attempt.quiz_id,
+        status=attempt.status,
+        finish_reason=attempt.finish_reason,
+        finished_at=attempt.finished_at,
+        score=_milli_to_points(attempt.score_milli),
+        max_score=_milli_to_points(attempt.max_score_milli),
+        passed=bool(attempt.passed),
+        review_policy=quiz.review_policy,
+        shows_correctness=shows_correctness,
+        shows_answers=shows_answers,
+        items=review,
+    )
+
+
+async def attempt_view(session: AsyncSession, settings: Settings, attempt: Attempt) -> AttemptOut:
+    now = utcnow()
+    quiz = await get_quiz(session, attempt.quiz_id)
+    items, responses = await _items_and_responses(session, attempt.id)
+    result = _result(attempt, quiz, items, responses, now) if attempt.status == AttemptStatus.finished else None
+    return AttemptOut(
+        id=attempt.id,
+        quiz_id=attempt.quiz_id,
+        quiz_title=quiz.title,
+        number=attempt.number,
+        status=attempt.status,
+        started_at=attempt.started_at,
+        deadline=attempt.deadline,
+        server_time=now,
+        save_grace_seconds=settings.save_grace_seconds,
+        items=[_item_out(i, responses.get(i.id)) for i in items],
+        result=result,
+    )
+
+
+async def _claim_draw_index(session: AsyncSession, quiz_id: int) -> int:
+    """The next paper index, in its own short transaction so starts do not queue on the quiz row."""
+    value = (
+        await session.execute(
+            update(Quiz).where(Quiz.id == quiz_id).values(draw_counter=Quiz.draw_counter + 1).returning(Quiz.draw_counter)
+        )
+    ).scalar_one()
+    await session.commit()
+    return int(value) - 1
+
+
+async def start_attempt(
+    session: AsyncSession, settings: Settings, principal: Principal, quiz_id: int
+) -> tuple[AttemptOut, bool]:
+    """(the attempt, True when newly created). Resumes the attempt in progress if there is one."""
+    now = utcnow()
+    quiz = await _quiz_for_taker(session, principal, quiz_id)
+    grace = timedelta(seconds=settings.save_grace_seconds)
+    own = list(
+        (
+            await session.execute(
+                select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.user_id == principal.id).order_by(Attempt.number)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for attempt in own:
+        if attempt.status == AttemptStatus.in_progress:
+            if now <= attempt.deadline + grace:
+                return await attempt_view(session, settings, attempt), False
+            await finish_attempt(session, attempt.id, FinishReason.timeout, now)
+    if _is_closed(quiz, now):
+        raise Conflict("This quiz has closed", code="quiz_closed")
+    if quiz.opens_at is not None and now < quiz.opens_at:
+        raise Conflict("This quiz has not opened yet", code="quiz_not_open")
+    if len(own) >= quiz.attempts_allowed:
+        raise Conflict("You have used all your attempts at this quiz", code="attempts_exhausted")
+    number = max((a.number for a in own), default=0) + 1
+    rules = (
+        (await session.execute(select(QuizRule).where(QuizRule.quiz_id == quiz.id).order_by(QuizRule.position)))
+        .scalars()
+        .all()
+    )
+    pools = [drawing.RulePool(r.position, r.count, tuple(r.pool or ())) for r in rules]
+    rule_points = {r.position: r.points for r in rules}
+    draw_index = await _claim_draw_index(session, quiz.id)  # commits; `quiz` stays loaded
+    seed = secrets.token_hex(16)
+    paper = drawing.draw_paper(pools, quiz.draw_seed or "", draw_index, seed, quiz.shuffle_questions)
+    questions = {
+        q.id: q
+        for q in (await session.execute(select(Question).where(Question.id.in_([qid for _, qid in paper])))).scalars()
+    }
+    deadline = now + timedelta(seconds=quiz.time_limit_seconds)
+    if quiz.closes_at is not None and quiz.closes_at < deadline:
+        deadline = quiz.closes_at  # nobody writes past the quiz's closing time
+    items = []
+    max_milli = 0
+    for position, (rule_position, qid) in enumerate(paper, start=1):
+        q = questions[qid]
+        option_order = drawing.order_options([o["id"] for o in q.options], seed, q.id, quiz.shuffle_options)
+        by_id = {o["id"]: o for o in q.options}
+        points = rule_points[rule_position] or q.points
+        max_milli += points * scoring.MILLI
+        items.append(
+            AttemptItem(
+                position=position,
+                question_id=q.id,
+                question_version=q.version,
+                rule_position=rule_position,
+                knowledge_area_id=q.knowledge_area_id,
+                type=q.type,
+                difficulty=q.difficulty,
+                stem=q.stem,
+                options=[{"id": oid, "text": by_id[oid]["text"]} for oid in option_order],
+                answer=q.answer,
+                explanation=q.explanation,
+                points=points,
+            )
+        )
+    attempt = Attempt(
+        quiz_id=quiz.id,
+        user_id=principal.id,
+        unit_id=principal.unit_id,
+        number=number,
+        status=AttemptStatus.in_progress,
+        seed=seed,
+        draw_index=draw_index,
+        started_at=now,
+        deadline=deadline,
+        max_score_milli=max_milli,
+    )
+    session.add(attempt)
+    try:
+        await session.flush()
+        for item in items:
+            item.attempt_id = attempt.id
+        session.add_all(items)
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        raise Conflict(
+            "This quiz is being started on another device at the same moment; open it again to resume",
+            code="attempt_start_conflict",
+        ) from None
+    return await attempt_view(session, settings, attempt), True
+
+
+async def get_own_attempt(session: AsyncSession, settings: Settings, principal: Principal, attempt_id: int) -> Attempt:
+    attempt = await session.get(Attempt, attempt_id)
+    if attempt is None or attempt.user_id != principal.id:
+        raise NotFound(f"Attempt {attempt_id} does not exist", code="attempt_not_found")
+    if attempt.status == AttemptStatus.in_progress and utcnow() > attempt.deadline + timedelta(
+        seconds=settings.save_grace_seconds
+    ):
+        # Nobody submitted in time: finish it now rather than wait for the sweeper.
+        await finish_attempt(session, attempt.id, FinishReason.timeout, utcnow())
+        await session.refresh(attempt)
+    return attempt
+
+
+# ---------------------------------------------------------------- saving answers
+
+
+@dataclass(frozen=True)
+class ItemShape:
+    type: str
+    option_ids: frozenset[str]
+    blanks: int
+
+
+@dataclass(frozen=True)
+class AttemptShape:
+    """What never changes once an attempt exists: safe to cache in every process."""
+
+    user_id: int
+    deadline: datetime
+    items: dict[int, ItemShape]
+
+
+class ShapeCache:
+    def __init__(self, size: int = 50_000) -> None:
+        self._size = size
+        self._data: OrderedDict[int, AttemptShape] = OrderedDict()
+
+    def get(self, attempt_id: int) -> AttemptShape | None:
+        shape = self._data.get(attempt_id)
+        if shape is not None:
+            self._data.move_to_end(attempt_id)
+        return shape
+
+    def put(self, attempt_id: int, shape: AttemptShape) -> None:
+        self._data[attempt_id] = shape
+        if len(self._data) > self._size:
+            self._data.popitem(last=False)
+
+
+async def _attempt_shape(session: AsyncSession, shape_cache: ShapeCache, attempt_id: int) -> AttemptShape | None:
+    shape = shape_cache.get(attempt_id)
+    if shape is not None:
+        return shape
+    head = (
+        await session.execute(select(Attempt.user_id, Attempt.deadline).where(Attempt.id == attempt_id))
+    ).one_or_none()
+    if head is None:
+        return None
+    rows = await session.execute(
+        select(AttemptItem.id, AttemptItem.type, AttemptItem.options, AttemptItem.answer).where(
+            AttemptItem.attempt_id == attempt_id
+        )
+    )
+    items = {
+        item_id: ItemShape(
+            type=qtype,
+            option_ids=frozenset(o["id"] for o in options),
+            blanks=len(answer) if qtype == "fill_blank" else 0,
+        )
+        for item_id, qtype, options, answer in rows
+    }
+    shape = AttemptShape(user_id=head.user_id, deadline=head.deadline, items=items)
+    shape_cache.put(attempt_id, shape)
+    return shape
+
+
+def _upsert_response(dialect: str, attempt_id: int, item_id: int, user_id: int, response: Any, seq: int,
+                     now: datetime, cutoff: datetime) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    source = (
+        select(
+            bindparam("attempt_id", attempt_id),
+            bindparam("item_id", item_id),
+            bindparam("response", response, type_=JSONType),
+            bindparam("seq", seq),
+            bindparam("saved_at", now, type_=UTCDateTime),
+        )
+        .select_from(Attempt)
+        .where(
+            Attempt.id == attempt_id,
+            Attempt.user_id == user_id,
+            Attempt.status == AttemptStatus.in_progress,
+            Attempt.deadline > cutoff,
+        )
+        .with_for_update(read=True)
+    )
+    stmt = insert(AttemptResponse).from_select(["attempt_id", "item_id", "response", "seq", "saved_at"], source)
+    return stmt.on_conflict_do_update(
+        index_elements=["attempt_id", "item_id"],
+        set_={"response": stmt.excluded.response, "seq": stmt.excluded.seq, "saved_at": stmt.excluded.saved_at},
+        where=AttemptResponse.seq < stmt.excluded.seq,
+    ).returning(AttemptResponse.seq, AttemptResponse.saved_at)
+
+
+async def save_response(
+    session: AsyncSession, settings: Settings, shape_cache: ShapeCache, principal: Principal, attempt_id: int,
+    item_id: int, response: Any, seq: int,
+) -> SaveOut:
+    shape = await _attempt_shape(session, shape_cache, attempt_id)
+    if shape is None or shape.user_id != principal.id:
+        raise NotFound(f"Attempt {attempt_id} does not exist", code="attempt_not_found")
+    item = shape.items.get(item_id)
+    if item is None:
+        raise NotFound(f"Item {item_id} is not part of attempt {attempt_id}", code="item_not_found")
+    problem = scoring.response_error(item.type, response, set(item.option_ids), item.blanks)
+    if problem:
+        raise Unprocessable(f"This answer does not fit a {item.type} question", code=problem)
+    now = utcnow()
+    cutoff = now - timedelta(seconds=settings.save_grace_seconds)
+    dialect = session.bind.dialect.name
+    row = (
+        await session.execute(
+            _upsert_response(dialect, attempt_id, item_id, principal.id, response, seq, now, cutoff)
+        )
+    ).one_or_none()
+    if row is not None:
+        await session.commit()
+        return SaveOut(item_id=item_id, seq=row.seq, saved_at=row.saved_at, accepted=True, server_time=now)
+    # Nothing written: either the attempt is closed, or a save with a higher seq is already stored.
+    status = (await session.execute(select(Attempt.status).where(Attempt.id == attempt_id))).scalar_one()
+    stored = (
+        await session.execute(
+            select(AttemptResponse).where(AttemptResponse.attempt_id == attempt_id, AttemptResponse.item_id == item_id)
+        )
+    ).scalar_one_or_none()
+    await session.commit()
+    if status != AttemptStatus.in_progress or shape.deadline <= cutoff:
+        raise Conflict("This attempt has finished; answers can no longer be changed", code="attempt_closed")
+    assert stored is not None
+    return SaveOut(
+        item_id=item_id,
+        seq=stored.seq,
+        saved_at=stored.saved_at,
+        accepted=stored.seq == seq and stored.response == response,
+        server_time=now,
+    )
+
+
+# ---------------------------------------------------------------- finishing
+
+
+async def finish_attempt(session: AsyncSession, attempt_id: int, reason: FinishReason, now: datetime) -> bool:
+    """Mark and close an attempt; False when someone else already finished it."""
+    deadline = (await session.execute(select(Attempt.deadline).where(Attempt.id == attempt_id))).scalar_one()
+    finished_at = deadline if reason == FinishReason.timeout else min(now, deadline)
+    claimed = await session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt_id, Attempt.status == AttemptStatus.in_progress)
+        .values(status=AttemptStatus.finished, finish_reason=reason, finished_at=finished_at)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        await session.rollback()
+        return False
+    quiz_id = (await session.execute(select(Attempt.quiz_id).where(Attempt.id == attempt_id))).scalar_one()
+    multiple_scoring, pass_percent = (
+        await session.execute(select(Quiz.multiple_scoring, Quiz.pass_percent).where(Quiz.id == quiz_id))
+    ).one()
+    items = (
+        await session.execute(
+            select(AttemptItem.id, AttemptItem.type, AttemptItem.answer, AttemptItem.points).where(
+                AttemptItem.attempt_id == attempt_id
+            )
+        )
+    ).all()
+    responses = {
+        row.item_id: row.response
+        for row in await session.execute(
+            select(AttemptResponse.item_id, AttemptResponse.response).where(AttemptResponse.attempt_id == attempt_id)
+        )
+    }
+    marks = []
+    total = maximum = 0
+    for item in items:
+        awarded, outcome = scoring.mark(item.type, item.answer, responses.get(item.id), item.points, multiple_scoring)
+        marks.append({"id": item.id, "awarded_milli": awarded, "outcome": str(outcome)})
+        total += awarded
+        maximum += item.points * scoring.MILLI
+    if marks:
+        await session.execute(update(AttemptItem), marks)
+    await session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt_id)
+        .values(score_milli=total, passed=scoring.passed(total, maximum, pass_percent))
+    )
+    await session.commit()
+    return True
+
+
+async def submit(session: AsyncSession, settings: Settings, principal: Principal, attempt_id: int) -> AttemptResult:
+    attempt = await get_own_attempt(session, settings, principal, attempt_id)
+    if attempt.status == AttemptStatus.in_progress:
+        await finish_attempt(session, attempt.id, FinishReason.submitted, utcnow())
+    await session.refresh(attempt)
+    quiz = await get_quiz(session, attempt.quiz_id)
+    items, responses = await _items_and_responses(session, attempt.id)
+    return _result(attempt, quiz, items, responses, utcnow())
+
+
+async def sweep_expired(session: AsyncSession, settings: Settings, limit: int = 500) -> int:
+    """Finish every attempt whose deadline plus grace has passed. Safe to run in many processes."""
+    now = utcnow()
+    cutoff = now - timedelta(seconds=settings.save_grace_seconds)
+    ids = (
+        await session.execute(
+            select(Attempt.id)
+            .where(Attempt.status == AttemptStatus.in_progress, Attempt.deadline < cutoff)
+            .order_by(Attempt.deadline)
+            .limit(limit)
+        )
+    ).scalars().all()
+    await session.commit()
+    finished = 0
+    for attempt_id in ids:
+        if await finish_attempt(session, attempt_id, FinishReason.timeout, now):
+            finished += 1
+    return finished
+
+
+# ---------------------------------------------------------------- staff views
+
+
+async def attempts_for_quiz(session: AsyncSession, principal: Principal, quiz_id: int) -> list[dict[str, Any]]:
+    await get_quiz_in_scope(session, principal, quiz_id)
+    stmt = (
+        select(Attempt, User.username, User.name, Unit.name.label("unit_name"))
+        .join(User, User.id == Attempt.user_id)
+        .join(Unit, Unit.id == Attempt.unit_id)
+        .where(Attempt.quiz_id == quiz_id)
+        .order_by(Attempt.id)
+    )
+    if not principal.is_admin:
+        stmt = stmt.where(Unit.path.startswith(principal.unit_path, autoescape=True))
+    rows = await session.execute(stmt)
+    return [
+        {
+            "id": a.id,
+            "user_id": a.user_id,
+            "username": username,
+            "name": name,
+            "unit_id": a.unit_id,
+            "unit_name": unit_name,
+            "number": a.number,
+            "status": a.status,
+            "finish_reason": a.finish_reason,
+            "started_at": a.started_at,
+            "finished_at": a.finished_at,
+            "score": _milli_to_points(a.score_milli) if a.score_milli is not None else None,
+            "max_score": _milli_to_points(a.max_score_milli),
+            "passed": a.passed,
+        }
+        for a, username, name, unit_name in rows
+    ]
+
+
+async def check_paper(session: AsyncSession, principal: Principal, attempt_id: int) -> PaperCheck:
+    """Recompute an attempt's paper from its recorded seed and the quiz's frozen pools (appeals)."""
+    attempt = await session.get(Attempt, attempt_id)
+    if attempt is None:
+        raise NotFound(f"Attempt {attempt_id} does not exist", code="attempt_not_found")
+    unit = await session.get(Unit, attempt.unit_id)
+    if unit is None or not principal.covers_unit_path(unit.path):
+        raise NotFound(f"Attempt {attempt_id} does not exist", code="attempt_not_found")
+    quiz = await get_quiz(session, attempt.quiz_id)
+    rules = (await session.execute(select(QuizRule).where(QuizRule.quiz_id == quiz.id))).scalars().all()
+    pools = [drawing.RulePool(r.position, r.count, tuple(r.pool or ())) for r in rules]
+    paper = drawing.draw_paper(pools, quiz.draw_seed or "", attempt.draw_index, attempt.seed, quiz.shuffle_questions)
+    items, _ = await _items_and_responses(session, attempt.id)
+    recorded = [i.question_id for i in items]
+    recomputed = [qid for _, qid in paper]
+    questions = {
+        q.id: q for q in (await session.execute(select(Question).where(Question.id.in_(recorded)))).scalars()
+    }
+    options_match = all(
+        [o["id"] for o in item.options]
+        == drawing.order_options(
+            [o["id"] for o in questions[item.question_id].options], attempt.seed, item.question_id, quiz.shuffle_options
+        )
+        for item in items
+        if item.question_id in questions and questions[item.question_id].version == item.question_version
+    )
+    return PaperCheck(
+        attempt_id=attempt.id,
+        seed=attempt.seed,
+        draw_seed=quiz.draw_seed or "",
+        draw_index=attempt.draw_index,
+        recorded=recorded,
+        recomputed=recomputed,
+        options_match=options_match,
+        matches=recorded == recomputed and options_match,
+    )
