@@ -101,7 +101,9 @@ def _mount_frontend(app: FastAPI, settings: Settings) -> None:
     """Serve the built SPA; unknown /api paths stay JSON 404s, never the SPA page."""
     dist = settings.frontend_dist.resolve()
 
-    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    @app.api_route(
+        "/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
+    )
     async def api_not_found(rest: str) -> JSONResponse:
         return JSONResponse({"detail": f"No API endpoint /api/{rest}", "code": "not_found"}, status_code=404)
 

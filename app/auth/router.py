@@ -5,7 +5,15 @@ from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import select
 
 from app.auth import service
-from app.auth.schemas import LoginRequest, LogoutRequest, PasswordChange, ProfileUpdate, RefreshRequest, TokenPair, UserOut
+from app.auth.schemas import (
+    LoginRequest,
+    LogoutRequest,
+    PasswordChange,
+    ProfileUpdate,
+    RefreshRequest,
+    TokenPair,
+    UserOut,
+)
 from app.core.deps import (
     CounterDep,
     CurrentUserAllowingPasswordChange,
@@ -81,7 +89,9 @@ async def logout(
 
 async def _me(session: SessionDep, user_id: int) -> UserOut:
     user, unit_name = (
-        await session.execute(select(User, Unit.name).join(Unit, Unit.id == User.unit_id).where(User.id == user_id))
+        await session.execute(
+            select(User, Unit.name).join(Unit, Unit.id == User.unit_id).where(User.id == user_id)
+        )
     ).one()
     return service.user_out(user, unit_name)
 
@@ -92,7 +102,9 @@ async def me(principal: CurrentUserAllowingPasswordChange, session: SessionDep) 
 
 
 @router.patch("/me", response_model=UserOut)
-async def update_me(body: ProfileUpdate, principal: CurrentUserAllowingPasswordChange, session: SessionDep) -> UserOut:
+async def update_me(
+    body: ProfileUpdate, principal: CurrentUserAllowingPasswordChange, session: SessionDep
+) -> UserOut:
     user = (await session.execute(select(User).where(User.id == principal.id))).scalar_one()
     if body.language:
         user.language = body.language

@@ -164,7 +164,9 @@ async def logout(session: AsyncSession, *, refresh_token: str | None, session_id
     await session.commit()
 
 
-async def revoke_all_sessions(session: AsyncSession, user_id: int, reason: str, keep: str | None = None) -> None:
+async def revoke_all_sessions(
+    session: AsyncSession, user_id: int, reason: str, keep: str | None = None
+) -> None:
     stmt = (
         update(AuthSession)
         .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))

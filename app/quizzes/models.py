@@ -92,14 +92,18 @@ class QuizRule(Base):
     __table_args__ = (
         UniqueConstraint("quiz_id", "position"),
         CheckConstraint("count > 0", name="count_positive"),
-        CheckConstraint("difficulty_min BETWEEN 1 AND 5 AND difficulty_max BETWEEN 1 AND 5", name="difficulty"),
+        CheckConstraint(
+            "difficulty_min BETWEEN 1 AND 5 AND difficulty_max BETWEEN 1 AND 5", name="difficulty"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     bank_id: Mapped[int | None] = mapped_column(ForeignKey("banks.id", ondelete="RESTRICT"))
-    knowledge_area_id: Mapped[int | None] = mapped_column(ForeignKey("knowledge_areas.id", ondelete="RESTRICT"))
+    knowledge_area_id: Mapped[int | None] = mapped_column(
+        ForeignKey("knowledge_areas.id", ondelete="RESTRICT")
+    )
     include_subareas: Mapped[bool] = mapped_column(Boolean, default=True)
     question_type: Mapped[str | None] = mapped_column(String(20))
     difficulty_min: Mapped[int] = mapped_column(Integer, default=1)

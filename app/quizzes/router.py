@@ -4,7 +4,16 @@ from fastapi import APIRouter, Request, Response
 
 from app.core.deps import AdminUser, CurrentUser, SessionDep, SettingsDep, StaffUser
 from app.quizzes import service
-from app.quizzes.schemas import AttemptOut, AttemptResult, MyQuiz, PaperCheck, QuizIn, QuizOut, SaveIn, SaveOut
+from app.quizzes.schemas import (
+    AttemptOut,
+    AttemptResult,
+    MyQuiz,
+    PaperCheck,
+    QuizIn,
+    QuizOut,
+    SaveIn,
+    SaveOut,
+)
 
 router = APIRouter()
 
@@ -32,7 +41,9 @@ async def start_attempt(
 
 
 @router.get("/attempts/{attempt_id}", response_model=AttemptOut, tags=["officer"])
-async def get_attempt(attempt_id: int, principal: CurrentUser, session: SessionDep, settings: SettingsDep) -> AttemptOut:
+async def get_attempt(
+    attempt_id: int, principal: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> AttemptOut:
     attempt = await service.get_own_attempt(session, settings, principal, attempt_id)
     return await service.attempt_view(session, settings, attempt)
 
@@ -48,12 +59,21 @@ async def save_response(
     request: Request,
 ) -> SaveOut:
     return await service.save_response(
-        session, settings, request.app.state.shape_cache, principal, attempt_id, item_id, body.response, body.seq
+        session,
+        settings,
+        request.app.state.shape_cache,
+        principal,
+        attempt_id,
+        item_id,
+        body.response,
+        body.seq,
     )
 
 
 @router.post("/attempts/{attempt_id}/submit", response_model=AttemptResult, tags=["officer"])
-async def submit(attempt_id: int, principal: CurrentUser, session: SessionDep, settings: SettingsDep) -> AttemptResult:
+async def submit(
+    attempt_id: int, principal: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> AttemptResult:
     return await service.submit(session, settings, principal, attempt_id)
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,9 +64,13 @@ async def _check_references(session: AsyncSession, principal: Principal, body: Q
     for i, rule in enumerate(body.rules, start=1):
         if rule.bank_id is not None and await session.get(Bank, rule.bank_id) is None:
             raise Unprocessable(f"Rule {i}: bank {rule.bank_id} does not exist", code="bank_not_found")
-        if rule.knowledge_area_id is not None and await session.get(KnowledgeArea, rule.knowledge_area_id) is None:
+        if (
+            rule.knowledge_area_id is not None
+            and await session.get(KnowledgeArea, rule.knowledge_area_id) is None
+        ):
             raise Unprocessable(
-                f"Rule {i}: knowledge area {rule.knowledge_area_id} does not exist", code="knowledge_area_not_found"
+                f"Rule {i}: knowledge area {rule.knowledge_area_id} does not exist",
+                code="knowledge_area_not_found",
             )
     seen: set[int] = set()
     for target in body.targets:
@@ -103,7 +107,9 @@ async def _replace_rules_and_targets(session: AsyncSession, quiz: Quiz, body: Qu
     for position, rule in enumerate(body.rules, start=1):
         session.add(QuizRule(quiz_id=quiz.id, position=position, **rule.model_dump()))
     for target in body.targets:
-        session.add(QuizTarget(quiz_id=quiz.id, unit_id=target.unit_id, include_subunits=target.include_subunits))
+        session.add(
+            QuizTarget(quiz_id=quiz.id, unit_id=target.unit_id, include_subunits=target.include_subunits)
+        )
 
 
 async def create_quiz(session: AsyncSession, principal: Principal, body: QuizIn) -> QuizOut:
@@ -138,7 +144,9 @@ async def get_quiz_in_scope(session: AsyncSession, principal: Principal, quiz_id
 async def update_quiz(session: AsyncSession, principal: Principal, quiz_id: int, body: QuizIn) -> QuizOut:
     quiz = await get_quiz(session, quiz_id)
     if quiz.status != QuizStatus.draft:
-        raise Conflict("Only a draft quiz can be edited; close it and create a new one", code="quiz_not_draft")
+        raise Conflict(
+            "Only a draft quiz can be edited; close it and create a new one", code="quiz_not_draft"
+        )
     await _check_references(session, principal, body)
     _apply(quiz, body)
     await _replace_rules_and_targets(session, quiz, body)
@@ -179,16 +187,20 @@ async def publish_quiz(session: AsyncSession, quiz_id: int) -> QuizOut:
     if quiz.status != QuizStatus.draft:
         raise Conflict("The quiz is already published", code="quiz_not_draft")
     rules = list(
-        (await session.execute(select(QuizRule).where(QuizRule.quiz_id == quiz.id).order_by(QuizRule.position)))
+        (
+            await session.execute(
+                select(QuizRule).where(QuizRule.quiz_id == quiz.id).order_by(QuizRule.position)
+            )
+        )
         .scalars()
         .all()
     )
     candidates = [
         drawing.Candidate(r.id, r.bank_id, r.knowledge_area_id, r.type, r.difficulty)
         for r in await session.execute(
-            select(Question.id, Question.bank_id, Question.knowledge_area_id, Question.type, Question.difficulty).where(
-                Question.status == QuestionStatus.active
-            )
+            select(
+                Question.id, Question.bank_id, Question.knowledge_area_id, Question.type, Question.difficulty
+            ).where(Question.status == QuestionStatus.active)
         )
     ]
     pools, shortages = drawing.assign_pools(await _rule_filters(session, rules), candidates)
@@ -196,7 +208,10 @@ async def publish_quiz(session: AsyncSession, quiz_id: int) -> QuizOut:
         raise Unprocessable(
             [
                 ShortageOut(
-                    rule=s.position, needed=s.needed, available=s.available, matching=s.matching,
+                    rule=s.position,
+                    needed=s.needed,
+                    available=s.available,
+                    matching=s.matching,
                     message=shortage_message(s),
                 ).model_dump()
                 for s in shortages
@@ -237,7 +252,11 @@ async def quiz_out(session: AsyncSession, quiz_id: int) -> QuizOut:
     quiz = await get_quiz(session, quiz_id)
     await session.refresh(quiz)
     rules = (
-        (await session.execute(select(QuizRule).where(QuizRule.quiz_id == quiz_id).order_by(QuizRule.position)))
+        (
+            await session.execute(
+                select(QuizRule).where(QuizRule.quiz_id == quiz_id).order_by(QuizRule.position)
+            )
+        )
         .scalars()
         .all()
     )
@@ -264,7 +283,7 @@ async def quiz_out(session: AsyncSession, quiz_id: int) -> QuizOut:
                 bank_id=r.bank_id,
                 knowledge_area_id=r.knowledge_area_id,
                 include_subareas=r.include_subareas,
-                question_type=r.question_type,  # type: ignore[arg-type]
+                question_type=r.question_type,
                 difficulty_min=r.difficulty_min,
                 difficulty_max=r.difficulty_max,
                 count=r.count,
@@ -303,7 +322,9 @@ def _targets_cover(targets: Sequence[tuple[int, str, bool]], unit_id: int, unit_
     )
 
 
-async def _quiz_targets(session: AsyncSession, quiz_ids: Sequence[int]) -> dict[int, list[tuple[int, str, bool]]]:
+async def _quiz_targets(
+    session: AsyncSession, quiz_ids: Sequence[int]
+) -> dict[int, list[tuple[int, str, bool]]]:
     rows = await session.execute(
         select(QuizTarget.quiz_id, QuizTarget.unit_id, Unit.path, QuizTarget.include_subunits)
         .join(Unit, Unit.id == QuizTarget.unit_id)
@@ -341,7 +362,9 @@ async def my_quizzes(session: AsyncSession, settings: Settings, principal: Princ
         .all()
     )
     targets = await _quiz_targets(session, [q.id for q in quizzes])
-    mine = [q for q in quizzes if _targets_cover(targets.get(q.id, []), principal.unit_id, principal.unit_path)]
+    mine = [
+        q for q in quizzes if _targets_cover(targets.get(q.id, []), principal.unit_id, principal.unit_path)
+    ]
     if not mine:
         return []
     attempts = (
@@ -355,7 +378,11 @@ async def my_quizzes(session: AsyncSession, settings: Settings, principal: Princ
         .scalars()
         .all()
     )
-    rules = (await session.execute(select(QuizRule).where(QuizRule.quiz_id.in_([q.id for q in mine])))).scalars().all()
+    rules = (
+        (await session.execute(select(QuizRule).where(QuizRule.quiz_id.in_([q.id for q in mine]))))
+        .scalars()
+        .all()
+    )
     grace = timedelta(seconds=settings.save_grace_seconds)
     out = []
     for quiz in mine:
@@ -392,7 +419,7 @@ async def my_quizzes(session: AsyncSession, settings: Settings, principal: Princ
                 pass_percent=quiz.pass_percent,
                 attempts_allowed=quiz.attempts_allowed,
                 attempts_used=used,
-                state=state,  # type: ignore[arg-type]
+                state=state,
                 can_start=state in ("open", "in_progress"),
                 attempt_in_progress_id=live.id if live else None,
                 last_score=_milli_to_points(last.score_milli) if last else None,
@@ -435,7 +462,9 @@ async def _items_and_responses(
     )
     responses = {
         r.item_id: r
-        for r in (await session.execute(select(AttemptResponse).where(AttemptResponse.attempt_id == attempt_id)))
+        for r in (
+            await session.execute(select(AttemptResponse).where(AttemptResponse.attempt_id == attempt_id))
+        )
         .scalars()
         .all()
     }
@@ -445,12 +474,18 @@ async def _items_and_responses(
 def _review_flags(quiz: Quiz, now: datetime) -> tuple[bool, bool]:
     policy = quiz.review_policy
     shows_correctness = policy != ReviewPolicy.score_only
-    shows_answers = policy == ReviewPolicy.full or (policy == ReviewPolicy.full_after_close and _is_closed(quiz, now))
+    shows_answers = policy == ReviewPolicy.full or (
+        policy == ReviewPolicy.full_after_close and _is_closed(quiz, now)
+    )
     return shows_correctness, shows_answers
 
 
 def _result(
-    attempt: Attempt, quiz: Quiz, items: Sequence[AttemptItem], responses: dict[int, AttemptResponse], now: datetime
+    attempt: Attempt,
+    quiz: Quiz,
+    items: Sequence[AttemptItem],
+    responses: dict[int, AttemptResponse],
+    now: datetime,
 ) -> AttemptResult:
     shows_correctness, shows_answers = _review_flags(quiz, now)
     review: list[ReviewItem] = []
@@ -493,7 +528,9 @@ async def attempt_view(session: AsyncSession, settings: Settings, attempt: Attem
     now = utcnow()
     quiz = await get_quiz(session, attempt.quiz_id)
     items, responses = await _items_and_responses(session, attempt.id)
-    result = _result(attempt, quiz, items, responses, now) if attempt.status == AttemptStatus.finished else None
+    result = (
+        _result(attempt, quiz, items, responses, now) if attempt.status == AttemptStatus.finished else None
+    )
     return AttemptOut(
         id=attempt.id,
         quiz_id=attempt.quiz_id,
@@ -513,7 +550,10 @@ async def _claim_draw_index(session: AsyncSession, quiz_id: int) -> int:
     """The next paper index, in its own short transaction so starts do not queue on the quiz row."""
     value = (
         await session.execute(
-            update(Quiz).where(Quiz.id == quiz_id).values(draw_counter=Quiz.draw_counter + 1).returning(Quiz.draw_counter)
+            update(Quiz)
+            .where(Quiz.id == quiz_id)
+            .values(draw_counter=Quiz.draw_counter + 1)
+            .returning(Quiz.draw_counter)
         )
     ).scalar_one()
     await session.commit()
@@ -530,7 +570,9 @@ async def start_attempt(
     own = list(
         (
             await session.execute(
-                select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.user_id == principal.id).order_by(Attempt.number)
+                select(Attempt)
+                .where(Attempt.quiz_id == quiz.id, Attempt.user_id == principal.id)
+                .order_by(Attempt.number)
             )
         )
         .scalars()
@@ -549,7 +591,11 @@ async def start_attempt(
         raise Conflict("You have used all your attempts at this quiz", code="attempts_exhausted")
     number = max((a.number for a in own), default=0) + 1
     rules = (
-        (await session.execute(select(QuizRule).where(QuizRule.quiz_id == quiz.id).order_by(QuizRule.position)))
+        (
+            await session.execute(
+                select(QuizRule).where(QuizRule.quiz_id == quiz.id).order_by(QuizRule.position)
+            )
+        )
         .scalars()
         .all()
     )
@@ -560,7 +606,9 @@ async def start_attempt(
     paper = drawing.draw_paper(pools, quiz.draw_seed or "", draw_index, seed, quiz.shuffle_questions)
     questions = {
         q.id: q
-        for q in (await session.execute(select(Question).where(Question.id.in_([qid for _, qid in paper])))).scalars()
+        for q in (
+            await session.execute(select(Question).where(Question.id.in_([qid for _, qid in paper])))
+        ).scalars()
     }
     deadline = now + timedelta(seconds=quiz.time_limit_seconds)
     if quiz.closes_at is not None and quiz.closes_at < deadline:
@@ -617,7 +665,9 @@ async def start_attempt(
     return await attempt_view(session, settings, attempt), True
 
 
-async def get_own_attempt(session: AsyncSession, settings: Settings, principal: Principal, attempt_id: int) -> Attempt:
+async def get_own_attempt(
+    session: AsyncSession, settings: Settings, principal: Principal, attempt_id: int
+) -> Attempt:
     attempt = await session.get(Attempt, attempt_id)
     if attempt is None or attempt.user_id != principal.id:
         raise NotFound(f"Attempt {attempt_id} does not exist", code="attempt_not_found")
@@ -666,7 +716,9 @@ class ShapeCache:
             self._data.popitem(last=False)
 
 
-async def _attempt_shape(session: AsyncSession, shape_cache: ShapeCache, attempt_id: int) -> AttemptShape | None:
+async def _attempt_shape(
+    session: AsyncSession, shape_cache: ShapeCache, attempt_id: int
+) -> AttemptShape | None:
     shape = shape_cache.get(attempt_id)
     if shape is not None:
         return shape
@@ -693,10 +745,18 @@ async def _attempt_shape(session: AsyncSession, shape_cache: ShapeCache, attempt
     return shape
 
 
-def _upsert_response(dialect: str, attempt_id: int, item_id: int, user_id: int, response: Any, seq: int,
-                     now: datetime, cutoff: datetime) -> Any:
+def _upsert_response(
+    dialect: str,
+    attempt_id: int,
+    item_id: int,
+    user_id: int,
+    response: Any,
+    seq: int,
+    now: datetime,
+    cutoff: datetime,
+) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    source = (
+    source: Select[Any] = (
         select(
             bindparam("attempt_id", attempt_id),
             bindparam("item_id", item_id),
@@ -713,17 +773,29 @@ def _upsert_response(dialect: str, attempt_id: int, item_id: int, user_id: int, 
         )
         .with_for_update(read=True)
     )
-    stmt = insert(AttemptResponse).from_select(["attempt_id", "item_id", "response", "seq", "saved_at"], source)
+    stmt = insert(AttemptResponse).from_select(
+        ["attempt_id", "item_id", "response", "seq", "saved_at"], source
+    )
     return stmt.on_conflict_do_update(
         index_elements=["attempt_id", "item_id"],
-        set_={"response": stmt.excluded.response, "seq": stmt.excluded.seq, "saved_at": stmt.excluded.saved_at},
+        set_={
+            "response": stmt.excluded.response,
+            "seq": stmt.excluded.seq,
+            "saved_at": stmt.excluded.saved_at,
+        },
         where=AttemptResponse.seq < stmt.excluded.seq,
     ).returning(AttemptResponse.seq, AttemptResponse.saved_at)
 
 
 async def save_response(
-    session: AsyncSession, settings: Settings, shape_cache: ShapeCache, principal: Principal, attempt_id: int,
-    item_id: int, response: Any, seq: int,
+    session: AsyncSession,
+    settings: Settings,
+    shape_cache: ShapeCache,
+    principal: Principal,
+    attempt_id: int,
+    item_id: int,
+    response: Any,
+    seq: int,
 ) -> SaveOut:
     shape = await _attempt_shape(session, shape_cache, attempt_id)
     if shape is None or shape.user_id != principal.id:
@@ -736,7 +808,7 @@ async def save_response(
         raise Unprocessable(f"This answer does not fit a {item.type} question", code=problem)
     now = utcnow()
     cutoff = now - timedelta(seconds=settings.save_grace_seconds)
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     row = (
         await session.execute(
             _upsert_response(dialect, attempt_id, item_id, principal.id, response, seq, now, cutoff)
@@ -749,7 +821,9 @@ async def save_response(
     status = (await session.execute(select(Attempt.status).where(Attempt.id == attempt_id))).scalar_one()
     stored = (
         await session.execute(
-            select(AttemptResponse).where(AttemptResponse.attempt_id == attempt_id, AttemptResponse.item_id == item_id)
+            select(AttemptResponse).where(
+                AttemptResponse.attempt_id == attempt_id, AttemptResponse.item_id == item_id
+            )
         )
     ).scalar_one_or_none()
     await session.commit()
@@ -794,13 +868,17 @@ async def finish_attempt(session: AsyncSession, attempt_id: int, reason: FinishR
     responses = {
         row.item_id: row.response
         for row in await session.execute(
-            select(AttemptResponse.item_id, AttemptResponse.response).where(AttemptResponse.attempt_id == attempt_id)
+            select(AttemptResponse.item_id, AttemptResponse.response).where(
+                AttemptResponse.attempt_id == attempt_id
+            )
         )
     }
     marks = []
     total = maximum = 0
     for item in items:
-        awarded, outcome = scoring.mark(item.type, item.answer, responses.get(item.id), item.points, multiple_scoring)
+        awarded, outcome = scoring.mark(
+            item.type, item.answer, responses.get(item.id), item.points, multiple_scoring
+        )
         marks.append({"id": item.id, "awarded_milli": awarded, "outcome": str(outcome)})
         total += awarded
         maximum += item.points * scoring.MILLI
@@ -815,7 +893,9 @@ async def finish_attempt(session: AsyncSession, attempt_id: int, reason: FinishR
     return True
 
 
-async def submit(session: AsyncSession, settings: Settings, principal: Principal, attempt_id: int) -> AttemptResult:
+async def submit(
+    session: AsyncSession, settings: Settings, principal: Principal, attempt_id: int
+) -> AttemptResult:
     attempt = await get_own_attempt(session, settings, principal, attempt_id)
     if attempt.status == AttemptStatus.in_progress:
         await finish_attempt(session, attempt.id, FinishReason.submitted, utcnow())
@@ -830,13 +910,17 @@ async def sweep_expired(session: AsyncSession, settings: Settings, limit: int = 
     now = utcnow()
     cutoff = now - timedelta(seconds=settings.save_grace_seconds)
     ids = (
-        await session.execute(
-            select(Attempt.id)
-            .where(Attempt.status == AttemptStatus.in_progress, Attempt.deadline < cutoff)
-            .order_by(Attempt.deadline)
-            .limit(limit)
+        (
+            await session.execute(
+                select(Attempt.id)
+                .where(Attempt.status == AttemptStatus.in_progress, Attempt.deadline < cutoff)
+                .order_by(Attempt.deadline)
+                .limit(limit)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     await session.commit()
     finished = 0
     for attempt_id in ids:
@@ -848,7 +932,9 @@ async def sweep_expired(session: AsyncSession, settings: Settings, limit: int = 
 # ---------------------------------------------------------------- staff views
 
 
-async def attempts_for_quiz(session: AsyncSession, principal: Principal, quiz_id: int) -> list[dict[str, Any]]:
+async def attempts_for_quiz(
+    session: AsyncSession, principal: Principal, quiz_id: int
+) -> list[dict[str, Any]]:
     await get_quiz_in_scope(session, principal, quiz_id)
     stmt = (
         select(Attempt, User.username, User.name, Unit.name.label("unit_name"))
@@ -892,7 +978,9 @@ async def check_paper(session: AsyncSession, principal: Principal, attempt_id: i
     quiz = await get_quiz(session, attempt.quiz_id)
     rules = (await session.execute(select(QuizRule).where(QuizRule.quiz_id == quiz.id))).scalars().all()
     pools = [drawing.RulePool(r.position, r.count, tuple(r.pool or ())) for r in rules]
-    paper = drawing.draw_paper(pools, quiz.draw_seed or "", attempt.draw_index, attempt.seed, quiz.shuffle_questions)
+    paper = drawing.draw_paper(
+        pools, quiz.draw_seed or "", attempt.draw_index, attempt.seed, quiz.shuffle_questions
+    )
     items, _ = await _items_and_responses(session, attempt.id)
     recorded = [i.question_id for i in items]
     recomputed = [qid for _, qid in paper]
@@ -902,7 +990,10 @@ async def check_paper(session: AsyncSession, principal: Principal, attempt_id: i
     options_match = all(
         [o["id"] for o in item.options]
         == drawing.order_options(
-            [o["id"] for o in questions[item.question_id].options], attempt.seed, item.question_id, quiz.shuffle_options
+            [o["id"] for o in questions[item.question_id].options],
+            attempt.seed,
+            item.question_id,
+            quiz.shuffle_options,
         )
         for item in items
         if item.question_id in questions and questions[item.question_id].version == item.question_version
