@@ -26,7 +26,9 @@ REDIS_URL = os.environ.get("YINGZHI_TEST_REDIS_URL")
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
 
 if os.environ.get("CI") and not (PG_URL and REDIS_URL):
-    raise RuntimeError("CI must set YINGZHI_TEST_DATABASE_URL and YINGZHI_TEST_REDIS_URL: no silent skips in CI")
+    raise RuntimeError(
+        "CI must set YINGZHI_TEST_DATABASE_URL and YINGZHI_TEST_REDIS_URL: no silent skips in CI"
+    )
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 

@@ -36,7 +36,9 @@ class World:
 async def build_world(session: AsyncSession) -> World:
     city = await create_unit(session, code="C", name="示范市", kind="city", parent=None)
     county = await create_unit(session, code="C-A", name="甲县", kind="county", parent=city)
-    court = await create_unit(session, code="C-A-COURT", name="甲县人民法院", kind="department", parent=county)
+    court = await create_unit(
+        session, code="C-A-COURT", name="甲县人民法院", kind="department", parent=county
+    )
     other = await create_unit(session, code="C-B", name="乙县", kind="county", parent=city)
     people = [
         ("admin", "系统管理员", Role.admin, city, None),
@@ -69,14 +71,46 @@ async def build_world(session: AsyncSession) -> World:
     question_ids: dict[str, list[int]] = {"single": [], "multiple": [], "true_false": [], "fill_blank": []}
     specs: list[dict[str, Any]] = []
     for i in range(6):
-        specs.append(dict(qtype="single", area=areas["rules"], stem=f"单选题{i}：逢问必录指什么？",
-                          option_texts=[f"正确{i}", f"错误甲{i}", f"错误乙{i}", f"错误丙{i}"], answer=0, points=1))
-        specs.append(dict(qtype="multiple", area=areas["warning"], stem=f"多选题{i}：哪些属于四个自信？",
-                          option_texts=[f"道路{i}", f"理论{i}", f"制度{i}", f"历史{i}"], answer=[0, 1, 2], points=3))
-        specs.append(dict(qtype="true_false", area=areas["politics"], stem=f"判断题{i}：国家宪法日是12月4日。",
-                          option_texts=[], answer=True, points=1))
-        specs.append(dict(qtype="fill_blank", area=areas["politics"], stem=f"填空题{i}：举报平台是____，节日是____。",
-                          option_texts=[], answer=[["12337"], ["1月10日", "一月十日"]], points=2))
+        specs.append(
+            dict(
+                qtype="single",
+                area=areas["rules"],
+                stem=f"单选题{i}：逢问必录指什么？",
+                option_texts=[f"正确{i}", f"错误甲{i}", f"错误乙{i}", f"错误丙{i}"],
+                answer=0,
+                points=1,
+            )
+        )
+        specs.append(
+            dict(
+                qtype="multiple",
+                area=areas["warning"],
+                stem=f"多选题{i}：哪些属于四个自信？",
+                option_texts=[f"道路{i}", f"理论{i}", f"制度{i}", f"历史{i}"],
+                answer=[0, 1, 2],
+                points=3,
+            )
+        )
+        specs.append(
+            dict(
+                qtype="true_false",
+                area=areas["politics"],
+                stem=f"判断题{i}：国家宪法日是12月4日。",
+                option_texts=[],
+                answer=True,
+                points=1,
+            )
+        )
+        specs.append(
+            dict(
+                qtype="fill_blank",
+                area=areas["politics"],
+                stem=f"填空题{i}：举报平台是____，节日是____。",
+                option_texts=[],
+                answer=[["12337"], ["1月10日", "一月十日"]],
+                points=2,
+            )
+        )
     for spec in specs:
         q = new_question(bank=bank, explanation=f"解析：{spec['stem']}", difficulty=2, **spec)
         session.add(q)

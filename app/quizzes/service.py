@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -756,14 +756,15 @@ def _upsert_response(
     cutoff: datetime,
 ) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    source: Select[Any] = (
-        select(
-            bindparam("attempt_id", attempt_id),
-            bindparam("item_id", item_id),
-            bindparam("response", response, type_=JSONType),
-            bindparam("seq", seq),
-            bindparam("saved_at", now, type_=UTCDateTime),
-        )
+    values: list[Any] = [
+        bindparam("attempt_id", attempt_id),
+        bindparam("item_id", item_id),
+        bindparam("response", response, type_=JSONType),
+        bindparam("seq", seq),
+        bindparam("saved_at", now, type_=UTCDateTime),
+    ]
+    source = (
+        select(*values)
         .select_from(Attempt)
         .where(
             Attempt.id == attempt_id,
@@ -771,6 +772,7 @@ def _upsert_response(
             Attempt.status == AttemptStatus.in_progress,
             Attempt.deadline > cutoff,
         )
+        # Waits while a finish holds the attempt row, then sees it finished: no lost save.
         .with_for_update(read=True)
     )
     stmt = insert(AttemptResponse).from_select(
