@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import BigInteger, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -760,7 +760,7 @@ def _upsert_response(
         bindparam("attempt_id", attempt_id),
         bindparam("item_id", item_id),
         bindparam("response", response, type_=JSONType),
-        bindparam("seq", seq),
+        bindparam("seq", seq, type_=BigInteger),
         bindparam("saved_at", now, type_=UTCDateTime),
     ]
     source = (
