@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.concurrency import run_in_threadpool
 
 from app.auth.models import AuthSession, RefreshToken
 from app.auth.schemas import TokenPair, UserOut
@@ -89,7 +90,9 @@ async def login(
     username = username.strip()
     await _check_throttle(counter, settings, username, address)
     user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
-    if not verify_password(password, user.password_hash if user else None) or user is None:
+    # Argon2 takes tens of milliseconds of CPU: keep it off the event loop.
+    valid = await run_in_threadpool(verify_password, password, user.password_hash if user else None)
+    if not valid or user is None:
         account_key, address_key = _throttle_keys(username, address)
         await counter.hit(account_key, settings.login_window_seconds)
         await counter.hit(address_key, settings.login_window_seconds)
@@ -191,7 +194,7 @@ async def change_password(
     session: AsyncSession, *, user_id: int, session_id: str, current_password: str, new_password: str
 ) -> None:
     user = (await session.execute(select(User).where(User.id == user_id))).scalar_one()
-    if not verify_password(current_password, user.password_hash):
+    if not await run_in_threadpool(verify_password, current_password, user.password_hash):
         raise Unprocessable("The current password is wrong", code="wrong_current_password")
     if current_password == new_password:
         raise Unprocessable("The new password must differ from the current one", code="password_unchanged")
@@ -200,7 +203,7 @@ async def change_password(
         raise Unprocessable(
             "Use at least 8 characters, not containing your username, with some variety", code=problem
         )
-    user.password_hash = hash_password(new_password)
+    user.password_hash = await run_in_threadpool(hash_password, new_password)
     user.must_change_password = False
     # Other devices logged in with the old password are signed out.
     await revoke_all_sessions(session, user_id, "password_changed", keep=session_id)
