@@ -78,7 +78,8 @@ class QuizOut(BaseModel):
     rules: list[RuleOut]
     targets: list[TargetIn]
     question_count: int
-    max_score: float
+    # None when rules keep each question's own points: then it depends on the paper drawn.
+    max_score: float | None
 
 
 class MyQuiz(BaseModel):
@@ -89,7 +90,8 @@ class MyQuiz(BaseModel):
     closes_at: datetime | None
     time_limit_seconds: int
     question_count: int
-    max_score: float
+    # None when rules keep each question's own points: then it depends on the paper drawn.
+    max_score: float | None
     pass_percent: int
     attempts_allowed: int
     attempts_used: int

@@ -239,7 +239,7 @@ async def close_quiz(session: AsyncSession, quiz_id: int) -> QuizOut:
     return await quiz_out(session, quiz.id)
 
 
-async def _max_score(session: AsyncSession, rules: Sequence[QuizRule]) -> float | None:
+def _max_score(rules: Sequence[QuizRule]) -> float | None:
     total = 0
     for rule in rules:
         if rule.points is None:
@@ -294,7 +294,7 @@ async def quiz_out(session: AsyncSession, quiz_id: int) -> QuizOut:
         ],
         targets=[TargetIn(unit_id=t.unit_id, include_subunits=t.include_subunits) for t in targets],
         question_count=sum(r.count for r in rules),
-        max_score=await _max_score(session, rules) or 0.0,
+        max_score=_max_score(rules),
     )
 
 
@@ -415,7 +415,7 @@ async def my_quizzes(session: AsyncSession, settings: Settings, principal: Princ
                 closes_at=quiz.closes_at,
                 time_limit_seconds=quiz.time_limit_seconds,
                 question_count=sum(r.count for r in quiz_rules),
-                max_score=await _max_score(session, quiz_rules) or 0.0,
+                max_score=_max_score(quiz_rules),
                 pass_percent=quiz.pass_percent,
                 attempts_allowed=quiz.attempts_allowed,
                 attempts_used=used,
