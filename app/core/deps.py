@@ -2,18 +2,18 @@
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.auth.models import AuthSession
 from app.core.config import Settings
 from app.core.errors import Forbidden, Unauthorized
 from app.core.ratelimit import Counter
-from app.core.security import decode_access_token
+from app.core.security import AccessClaims, decode_access_token
 from app.db.session import Database
 from app.db.types import utcnow
 from app.units.models import Role, Unit, User
@@ -69,36 +69,60 @@ class Principal:
         return self.is_admin or path.startswith(self.unit_path)
 
 
-async def _principal(request: Request, token: str | None, session: AsyncSession) -> Principal:
+_PRINCIPAL_QUERY = (
+    select(
+        User.id,
+        User.username,
+        User.name,
+        User.role,
+        User.unit_id,
+        Unit.path,
+        User.is_active,
+        User.must_change_password,
+        AuthSession.revoked_at,
+        AuthSession.expires_at,
+    )
+    .join(Unit, Unit.id == User.unit_id)
+    .join(AuthSession, AuthSession.user_id == User.id)
+    .where(User.id == bindparam("user_id"), AuthSession.id == bindparam("session_id"))
+)
+
+
+def _refuse_ended_login(row: Any) -> None:
+    if row is None or not row.is_active:
+        raise Unauthorized("Account not found or disabled", code="invalid_token")
+    if row.revoked_at is not None or row.expires_at <= utcnow():
+        raise Unauthorized("This login has ended; log in again", code="session_revoked")
+
+
+async def check_login(conn: AsyncConnection, claims: AccessClaims) -> None:
+    """Raise the caller-facing error when the token's account or login is no longer valid."""
+    row = (
+        await conn.execute(_PRINCIPAL_QUERY, {"user_id": claims.user_id, "session_id": claims.session_id})
+    ).one_or_none()
+    _refuse_ended_login(row)
+    assert row is not None
+    if row.must_change_password:
+        raise Forbidden("Change your password before continuing", code="password_change_required")
+
+
+def access_claims(request: Request, token: str | None) -> AccessClaims:
     if not token:
         raise Unauthorized("Not authenticated", code="not_authenticated")
     settings: Settings = request.app.state.settings
     claims = decode_access_token(settings, token)
     if claims is None:
         raise Unauthorized("Invalid or expired token", code="invalid_token")
+    return claims
+
+
+async def _principal(request: Request, token: str | None, session: AsyncSession) -> Principal:
+    claims = access_claims(request, token)
     row = (
-        await session.execute(
-            select(
-                User.id,
-                User.username,
-                User.name,
-                User.role,
-                User.unit_id,
-                Unit.path,
-                User.is_active,
-                User.must_change_password,
-                AuthSession.revoked_at,
-                AuthSession.expires_at,
-            )
-            .join(Unit, Unit.id == User.unit_id)
-            .join(AuthSession, AuthSession.user_id == User.id)
-            .where(User.id == claims.user_id, AuthSession.id == claims.session_id)
-        )
+        await session.execute(_PRINCIPAL_QUERY, {"user_id": claims.user_id, "session_id": claims.session_id})
     ).one_or_none()
-    if row is None or not row.is_active:
-        raise Unauthorized("Account not found or disabled", code="invalid_token")
-    if row.revoked_at is not None or row.expires_at <= utcnow():
-        raise Unauthorized("This login has ended; log in again", code="session_revoked")
+    _refuse_ended_login(row)
+    assert row is not None
     return Principal(
         id=row.id,
         username=row.username,
@@ -109,6 +133,16 @@ async def _principal(request: Request, token: str | None, session: AsyncSession)
         session_id=claims.session_id,
         must_change_password=row.must_change_password,
     )
+
+
+async def token_claims(
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> AccessClaims:
+    """A valid signature and expiry only; the caller must check the login itself (hot paths)."""
+    return access_claims(request, token)
+
+
+ClaimsDep = Annotated[AccessClaims, Depends(token_claims)]
 
 
 async def principal_allowing_password_change(

@@ -5,8 +5,9 @@ Python's `random` may change between versions, so draws that must be reproducibl
 
     block k   = SHA-256(utf8(seed + ":" + label + ":" + str(k)))       for k = 0, 1, 2, ...
     the stream is the blocks' bytes, read 8 at a time as big-endian unsigned 64-bit integers
-    randbelow(n): take the next integer x; if x >= floor(2**64 / n) * n, discard it and take
-    another (no modulo bias); else return x mod n
+    randbelow(n): let w be the fewest 64-bit words with 2**(64*w) >= n; take the next w integers as
+    one big-endian number x; if x >= floor(2**(64*w) / n) * n, discard it and take another (no
+    modulo bias); else return x mod n
     shuffle(items): Fisher-Yates, for i from len-1 down to 1: j = randbelow(i + 1); swap i, j
 """
 
@@ -37,9 +38,13 @@ class HashStream:
     def randbelow(self, n: int) -> int:
         if n <= 0:
             raise ValueError("n must be positive")
-        limit = (_U64 // n) * n
+        words = max(1, -(-((n - 1).bit_length()) // 64))
+        span = _U64**words
+        limit = (span // n) * n
         while True:
-            x = self._next_u64()
+            x = 0
+            for _ in range(words):
+                x = (x << 64) | self._next_u64()
             if x < limit:
                 return x % n
 

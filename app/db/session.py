@@ -28,11 +28,13 @@ def make_engine(settings: Settings) -> AsyncEngine:
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    # No pre-ping: it costs a round trip on every request. A connection the server dropped fails
+    # one request and is discarded by the pool; recycling keeps connections from going stale.
     return create_async_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
+        pool_recycle=1800,
     )
 
 
@@ -42,6 +44,8 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         self.engine = make_engine(settings)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Same pool; each statement commits by itself. For single-statement hot paths (answer save).
+        self.autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self.sessionmaker() as session:

@@ -4,19 +4,23 @@ Pools. Each active question belongs to the first rule (in rule order) whose filt
 so rule pools never overlap and a quiz is satisfiable exactly when every pool holds at least its
 rule's count. Pools are frozen at publish.
 
-Selection (least exposed first). For a rule with pool P (sorted ids) and count c, the quiz lays
-out an endless stream: cycle 0 is P shuffled with HashStream(draw_seed, "rule<pos>:cycle0"),
-cycle 1 likewise with "cycle1", and so on. The paper with draw index k takes the stream's
-positions k*c, k*c+1, ... skipping a question already taken for this paper (possible only where
-the window crosses from one cycle into the next). So within a quiz no question is served n+1 times
-before every question of its pool has been served n times, and the paper is fixed by
-(pools, draw_seed, draw_index).
+Selection (least exposed first). For a rule with pool P (sorted ids, |P| = p) and count c, the
+quiz lays out an endless stream of cycles, each a permutation of P; the paper with draw index k
+takes the stream's positions k*c .. k*c+c-1. Cycle j starts as P shuffled with
+HashStream(draw_seed, "rule<pos>:cycle<j>"). Where a paper straddles the boundary into cycle j
+(t = (j*p) mod c of its questions come from the end of cycle j-1, h = c - t from the start of
+cycle j), cycle j is then rearranged so that its first h questions are the first h of the shuffle
+that are not among those t; the rest follow in shuffle order. So no paper repeats a question, every
+stream position is served exactly once, and within a quiz no question is served n+1 times before
+every question of its pool has been served n times. A paper is fixed by (pools, draw_seed,
+draw_index).
 
 Order. With question shuffling the selected questions are shuffled with
 HashStream(attempt_seed, "questions"), else they keep rule order and, within a rule, id order.
 Options are shuffled with HashStream(attempt_seed, "options:<question id>").
 """
 
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -92,8 +96,31 @@ def assign_pools(
     return pools, shortages
 
 
-def _cycle(pool: RulePool, draw_seed: str, cycle: int) -> list[int]:
-    return HashStream(draw_seed, f"rule{pool.position}:cycle{cycle}").shuffle(pool.question_ids)
+# Cycles depend on the cycle before them, so each process keeps those it has built.
+_CYCLES: OrderedDict[tuple[str, int, tuple[int, ...], int], list[list[int]]] = OrderedDict()
+_CYCLE_KEYS = 256
+
+
+def _cycles(pool: RulePool, draw_seed: str, upto: int) -> list[list[int]]:
+    key = (draw_seed, pool.position, pool.question_ids, pool.count)
+    cycles = _CYCLES.get(key)
+    if cycles is None:
+        cycles = _CYCLES[key] = []
+        if len(_CYCLES) > _CYCLE_KEYS:
+            _CYCLES.popitem(last=False)
+    _CYCLES.move_to_end(key)
+    size, count = len(pool.question_ids), pool.count
+    while len(cycles) <= upto:
+        j = len(cycles)
+        order = HashStream(draw_seed, f"rule{pool.position}:cycle{j}").shuffle(pool.question_ids)
+        straddling = (j * size) % count  # questions the boundary paper takes from cycle j-1
+        if j > 0 and straddling:
+            taken = set(cycles[j - 1][size - straddling :])
+            head = [q for q in order if q not in taken][: count - straddling]
+            in_head = set(head)
+            order = head + [q for q in order if q not in in_head]
+        cycles.append(order)
+    return cycles
 
 
 def select_questions(pools: Sequence[RulePool], draw_seed: str, draw_index: int) -> list[tuple[int, int]]:
@@ -103,19 +130,11 @@ def select_questions(pools: Sequence[RulePool], draw_seed: str, draw_index: int)
         size = len(pool.question_ids)
         if pool.count > size:
             raise ValueError(f"rule {pool.position}: pool of {size} cannot give {pool.count}")
-        chosen: list[int] = []
-        seen: set[int] = set()
-        pos = draw_index * pool.count
-        cycles: dict[int, list[int]] = {}
-        while len(chosen) < pool.count:
-            cycle, offset = divmod(pos, size)
-            if cycle not in cycles:
-                cycles[cycle] = _cycle(pool, draw_seed, cycle)
-            qid = cycles[cycle][offset]
-            if qid not in seen:
-                seen.add(qid)
-                chosen.append(qid)
-            pos += 1
+        first = draw_index * pool.count
+        last = first + pool.count - 1
+        cycles = _cycles(pool, draw_seed, last // size)
+        chosen = [cycles[pos // size][pos % size] for pos in range(first, last + 1)]
+        assert len(set(chosen)) == len(chosen), "a paper repeated a question"
         selected.extend((pool.position, qid) for qid in chosen)
     return selected
 

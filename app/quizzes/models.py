@@ -48,6 +48,7 @@ class AttemptStatus(StrEnum):
 class FinishReason(StrEnum):
     submitted = "submitted"
     timeout = "timeout"
+    closed = "closed"  # an administrator closed the quiz early
 
 
 class Outcome(StrEnum):

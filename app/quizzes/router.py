@@ -2,7 +2,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from app.core.deps import AdminUser, CurrentUser, SessionDep, SettingsDep, StaffUser
+from app.core.deps import AdminUser, ClaimsDep, CurrentUser, SessionDep, SettingsDep, StaffUser
 from app.quizzes import service
 from app.quizzes.schemas import (
     AttemptOut,
@@ -50,19 +50,15 @@ async def get_attempt(
 
 @router.put("/attempts/{attempt_id}/items/{item_id}", response_model=SaveOut, tags=["officer"])
 async def save_response(
-    attempt_id: int,
-    item_id: int,
-    body: SaveIn,
-    principal: CurrentUser,
-    session: SessionDep,
-    settings: SettingsDep,
-    request: Request,
+    attempt_id: int, item_id: int, body: SaveIn, claims: ClaimsDep, request: Request
 ) -> SaveOut:
+    """Autosave one answer: idempotent, the highest `seq` wins. One database statement."""
+    state = request.app.state
     return await service.save_response(
-        session,
-        settings,
-        request.app.state.shape_cache,
-        principal,
+        state.database,
+        state.settings,
+        state.shape_cache,
+        claims,
         attempt_id,
         item_id,
         body.response,

@@ -16,16 +16,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, select, update
+from sqlalchemy import BigInteger, Integer, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from app.auth.models import AuthSession
 from app.bank.models import Bank, KnowledgeArea, Question, QuestionStatus
 from app.bank.service import area_subtree_ids
 from app.core.config import Settings
-from app.core.deps import Principal
+from app.core.deps import Principal, check_login
 from app.core.errors import Conflict, NotFound, Unprocessable
+from app.core.security import AccessClaims
+from app.db.session import Database
 from app.db.types import JSONType, UTCDateTime, utcnow
 from app.quizzes import drawing, scoring
 from app.quizzes.models import (
@@ -130,13 +133,21 @@ async def get_quiz(session: AsyncSession, quiz_id: int) -> Quiz:
     return quiz
 
 
+def _reaches_subtree(targets: Sequence[tuple[int, str, bool]], subtree_path: str) -> bool:
+    """A quiz concerns a subtree when it targets a unit inside it, or an ancestor with its sub-units."""
+    return any(
+        path.startswith(subtree_path) or (include and subtree_path.startswith(path))
+        for _, path, include in targets
+    )
+
+
 async def get_quiz_in_scope(session: AsyncSession, principal: Principal, quiz_id: int) -> Quiz:
-    """Staff below admin see only quizzes aimed at a unit in their subtree."""
+    """Staff below admin see only quizzes that concern their subtree."""
     quiz = await get_quiz(session, quiz_id)
     if principal.is_admin:
         return quiz
     targets = await _quiz_targets(session, [quiz.id])
-    if not any(path.startswith(principal.unit_path) for _, path, _ in targets.get(quiz.id, [])):
+    if not _reaches_subtree(targets.get(quiz.id, []), principal.unit_path):
         raise NotFound(f"Quiz {quiz_id} does not exist", code="quiz_not_found")
     return quiz
 
@@ -229,13 +240,28 @@ async def publish_quiz(session: AsyncSession, quiz_id: int) -> QuizOut:
 
 
 async def close_quiz(session: AsyncSession, quiz_id: int) -> QuizOut:
+    """Close now: no new starts, and attempts in progress are finished from their saved answers."""
     quiz = await get_quiz(session, quiz_id)
     if quiz.status == QuizStatus.draft:
         raise Conflict("A draft quiz cannot be closed; delete or publish it", code="quiz_not_published")
+    now = utcnow()
     quiz.status = QuizStatus.closed
-    if quiz.closes_at is None or quiz.closes_at > utcnow():
-        quiz.closes_at = utcnow()
+    if quiz.closes_at is None or quiz.closes_at > now:
+        quiz.closes_at = now
     await session.commit()
+    live = (
+        (
+            await session.execute(
+                select(Attempt.id).where(
+                    Attempt.quiz_id == quiz_id, Attempt.status == AttemptStatus.in_progress
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for attempt_id in live:
+        await finish_attempt(session, attempt_id, FinishReason.closed, now)
     return await quiz_out(session, quiz.id)
 
 
@@ -299,17 +325,11 @@ async def quiz_out(session: AsyncSession, quiz_id: int) -> QuizOut:
 
 
 async def list_quizzes(session: AsyncSession, principal: Principal) -> list[QuizOut]:
-    stmt = select(Quiz.id).order_by(Quiz.id.desc())
+    ids = list((await session.execute(select(Quiz.id).order_by(Quiz.id.desc()))).scalars())
     if not principal.is_admin:
-        # Staff below admin see the quizzes aimed at a unit in their subtree.
-        stmt = stmt.where(
-            Quiz.id.in_(
-                select(QuizTarget.quiz_id)
-                .join(Unit, Unit.id == QuizTarget.unit_id)
-                .where(Unit.path.startswith(principal.unit_path, autoescape=True))
-            )
-        )
-    return [await quiz_out(session, qid) for qid in (await session.execute(stmt)).scalars()]
+        targets = await _quiz_targets(session, ids)
+        ids = [qid for qid in ids if _reaches_subtree(targets.get(qid, []), principal.unit_path)]
+    return [await quiz_out(session, qid) for qid in ids]
 
 
 # ---------------------------------------------------------------- taking a quiz
@@ -471,13 +491,35 @@ async def _items_and_responses(
     return items, responses
 
 
-def _review_flags(quiz: Quiz, now: datetime) -> tuple[bool, bool]:
+async def _review_flags(
+    session: AsyncSession, settings: Settings, quiz: Quiz, now: datetime
+) -> tuple[bool, bool]:
+    """(shows correctness, shows answer keys and explanations) for this quiz's review policy.
+
+    full_after_close waits until nobody can change an answer any more: the quiz is closed and no
+    attempt that can still save is left (closing early finishes them; after a natural close they
+    can save until their deadline, capped at the closing time, plus the grace).
+    """
     policy = quiz.review_policy
     shows_correctness = policy != ReviewPolicy.score_only
-    shows_answers = policy == ReviewPolicy.full or (
-        policy == ReviewPolicy.full_after_close and _is_closed(quiz, now)
-    )
-    return shows_correctness, shows_answers
+    if policy == ReviewPolicy.full:
+        return shows_correctness, True
+    if policy != ReviewPolicy.full_after_close or not _is_closed(quiz, now):
+        return shows_correctness, False
+    # Attempts still able to save: capped at the closing time, they save until deadline + grace.
+    cutoff = now - timedelta(seconds=settings.save_grace_seconds)
+    still_saving = (
+        await session.execute(
+            select(Attempt.id)
+            .where(
+                Attempt.quiz_id == quiz.id,
+                Attempt.status == AttemptStatus.in_progress,
+                Attempt.deadline > cutoff,
+            )
+            .limit(1)
+        )
+    ).first()
+    return shows_correctness, still_saving is None
 
 
 def _result(
@@ -485,9 +527,9 @@ def _result(
     quiz: Quiz,
     items: Sequence[AttemptItem],
     responses: dict[int, AttemptResponse],
-    now: datetime,
+    flags: tuple[bool, bool],
 ) -> AttemptResult:
-    shows_correctness, shows_answers = _review_flags(quiz, now)
+    shows_correctness, shows_answers = flags
     review: list[ReviewItem] = []
     if shows_correctness:
         for item in items:
@@ -528,9 +570,10 @@ async def attempt_view(session: AsyncSession, settings: Settings, attempt: Attem
     now = utcnow()
     quiz = await get_quiz(session, attempt.quiz_id)
     items, responses = await _items_and_responses(session, attempt.id)
-    result = (
-        _result(attempt, quiz, items, responses, now) if attempt.status == AttemptStatus.finished else None
-    )
+    result = None
+    if attempt.status == AttemptStatus.finished:
+        flags = await _review_flags(session, settings, quiz, now)
+        result = _result(attempt, quiz, items, responses, flags)
     return AttemptOut(
         id=attempt.id,
         quiz_id=attempt.quiz_id,
@@ -717,17 +760,17 @@ class ShapeCache:
 
 
 async def _attempt_shape(
-    session: AsyncSession, shape_cache: ShapeCache, attempt_id: int
+    conn: AsyncConnection, shape_cache: ShapeCache, attempt_id: int
 ) -> AttemptShape | None:
     shape = shape_cache.get(attempt_id)
     if shape is not None:
         return shape
     head = (
-        await session.execute(select(Attempt.user_id, Attempt.deadline).where(Attempt.id == attempt_id))
+        await conn.execute(select(Attempt.user_id, Attempt.deadline).where(Attempt.id == attempt_id))
     ).one_or_none()
     if head is None:
         return None
-    rows = await session.execute(
+    rows = await conn.execute(
         select(AttemptItem.id, AttemptItem.type, AttemptItem.options, AttemptItem.answer).where(
             AttemptItem.attempt_id == attempt_id
         )
@@ -745,35 +788,36 @@ async def _attempt_shape(
     return shape
 
 
-def _upsert_response(
-    dialect: str,
-    attempt_id: int,
-    item_id: int,
-    user_id: int,
-    response: Any,
-    seq: int,
-    now: datetime,
-    cutoff: datetime,
-) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    values: list[Any] = [
-        bindparam("attempt_id", attempt_id),
-        bindparam("item_id", item_id),
-        bindparam("response", response, type_=JSONType),
-        bindparam("seq", seq, type_=BigInteger),
-        bindparam("saved_at", now, type_=UTCDateTime),
-    ]
+def _build_save_statement(insert: Any) -> Any:
+    """The whole save as one statement, built once per dialect with named parameters.
+
+    Its SELECT yields a row only when the attempt is the caller's and still open, the caller's
+    account is active and this login (session) is live; it takes a share lock on the attempt row
+    (PostgreSQL), so a concurrent finish either waits for it or makes it find the attempt closed.
+    """
     source = (
-        select(*values)
-        .select_from(Attempt)
-        .where(
-            Attempt.id == attempt_id,
-            Attempt.user_id == user_id,
-            Attempt.status == AttemptStatus.in_progress,
-            Attempt.deadline > cutoff,
+        select(
+            bindparam("attempt_id", type_=Integer),
+            bindparam("item_id", type_=Integer),
+            bindparam("response", type_=JSONType),
+            bindparam("seq", type_=BigInteger),
+            bindparam("saved_at", type_=UTCDateTime),
         )
-        # Waits while a finish holds the attempt row, then sees it finished: no lost save.
-        .with_for_update(read=True)
+        .select_from(Attempt)
+        .join(User, User.id == Attempt.user_id)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(
+            Attempt.id == bindparam("attempt_id"),
+            Attempt.user_id == bindparam("user_id"),
+            Attempt.status == AttemptStatus.in_progress,
+            Attempt.deadline > bindparam("cutoff", type_=UTCDateTime),
+            User.is_active.is_(True),
+            User.must_change_password.is_(False),
+            AuthSession.id == bindparam("session_id"),
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > bindparam("saved_at", type_=UTCDateTime),
+        )
+        .with_for_update(read=True, of=Attempt)
     )
     stmt = insert(AttemptResponse).from_select(
         ["attempt_id", "item_id", "response", "seq", "saved_at"], source
@@ -789,56 +833,71 @@ def _upsert_response(
     ).returning(AttemptResponse.seq, AttemptResponse.saved_at)
 
 
+SAVE_STATEMENTS = {
+    "postgresql": _build_save_statement(postgresql.insert),
+    "sqlite": _build_save_statement(sqlite.insert),
+}
+
+
 async def save_response(
-    session: AsyncSession,
+    database: Database,
     settings: Settings,
     shape_cache: ShapeCache,
-    principal: Principal,
+    claims: AccessClaims,
     attempt_id: int,
     item_id: int,
     response: Any,
     seq: int,
 ) -> SaveOut:
-    shape = await _attempt_shape(session, shape_cache, attempt_id)
-    if shape is None or shape.user_id != principal.id:
-        raise NotFound(f"Attempt {attempt_id} does not exist", code="attempt_not_found")
-    item = shape.items.get(item_id)
-    if item is None:
-        raise NotFound(f"Item {item_id} is not part of attempt {attempt_id}", code="item_not_found")
-    problem = scoring.response_error(item.type, response, set(item.option_ids), item.blanks)
-    if problem:
-        raise Unprocessable(f"This answer does not fit a {item.type} question", code=problem)
-    now = utcnow()
-    cutoff = now - timedelta(seconds=settings.save_grace_seconds)
-    dialect = session.get_bind().dialect.name
-    row = (
-        await session.execute(
-            _upsert_response(dialect, attempt_id, item_id, principal.id, response, seq, now, cutoff)
-        )
-    ).one_or_none()
-    if row is not None:
-        await session.commit()
-        return SaveOut(item_id=item_id, seq=row.seq, saved_at=row.saved_at, accepted=True, server_time=now)
-    # Nothing written: either the attempt is closed, or a save with a higher seq is already stored.
-    status = (await session.execute(select(Attempt.status).where(Attempt.id == attempt_id))).scalar_one()
-    stored = (
-        await session.execute(
-            select(AttemptResponse).where(
-                AttemptResponse.attempt_id == attempt_id, AttemptResponse.item_id == item_id
+    """The hot path: one autocommit statement when the shape is cached (see _build_save_statement)."""
+    async with database.autocommit_engine.connect() as conn:
+        shape = await _attempt_shape(conn, shape_cache, attempt_id)
+        if shape is None or shape.user_id != claims.user_id:
+            raise NotFound(f"Attempt {attempt_id} does not exist", code="attempt_not_found")
+        item = shape.items.get(item_id)
+        if item is None:
+            raise NotFound(f"Item {item_id} is not part of attempt {attempt_id}", code="item_not_found")
+        problem = scoring.response_error(item.type, response, set(item.option_ids), item.blanks)
+        if problem:
+            raise Unprocessable(f"This answer does not fit a {item.type} question", code=problem)
+        now = utcnow()
+        cutoff = now - timedelta(seconds=settings.save_grace_seconds)
+        params = {
+            "attempt_id": attempt_id,
+            "item_id": item_id,
+            "response": response,
+            "seq": seq,
+            "saved_at": now,
+            "user_id": claims.user_id,
+            "session_id": claims.session_id,
+            "cutoff": cutoff,
+        }
+        row = (await conn.execute(SAVE_STATEMENTS[conn.dialect.name], params)).one_or_none()
+        if row is not None:
+            return SaveOut(
+                item_id=item_id, seq=row.seq, saved_at=row.saved_at, accepted=True, server_time=now
             )
+        # Nothing written. Say why: the login ended, the attempt closed, or a higher seq is stored.
+        await check_login(conn, claims)
+        status = (await conn.execute(select(Attempt.status).where(Attempt.id == attempt_id))).scalar_one()
+        if status != AttemptStatus.in_progress or shape.deadline <= cutoff:
+            raise Conflict(
+                "This attempt has finished; answers can no longer be changed", code="attempt_closed"
+            )
+        stored = (
+            await conn.execute(
+                select(AttemptResponse.seq, AttemptResponse.response, AttemptResponse.saved_at).where(
+                    AttemptResponse.attempt_id == attempt_id, AttemptResponse.item_id == item_id
+                )
+            )
+        ).one()
+        return SaveOut(
+            item_id=item_id,
+            seq=stored.seq,
+            saved_at=stored.saved_at,
+            accepted=stored.seq == seq and stored.response == response,
+            server_time=now,
         )
-    ).scalar_one_or_none()
-    await session.commit()
-    if status != AttemptStatus.in_progress or shape.deadline <= cutoff:
-        raise Conflict("This attempt has finished; answers can no longer be changed", code="attempt_closed")
-    assert stored is not None
-    return SaveOut(
-        item_id=item_id,
-        seq=stored.seq,
-        saved_at=stored.saved_at,
-        accepted=stored.seq == seq and stored.response == response,
-        server_time=now,
-    )
 
 
 # ---------------------------------------------------------------- finishing
@@ -904,7 +963,8 @@ async def submit(
     await session.refresh(attempt)
     quiz = await get_quiz(session, attempt.quiz_id)
     items, responses = await _items_and_responses(session, attempt.id)
-    return _result(attempt, quiz, items, responses, utcnow())
+    flags = await _review_flags(session, settings, quiz, utcnow())
+    return _result(attempt, quiz, items, responses, flags)
 
 
 async def sweep_expired(session: AsyncSession, settings: Settings, limit: int = 500) -> int:
