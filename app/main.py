@@ -20,7 +20,7 @@ from app.core.ratelimit import MemoryCounter, RedisCounter
 from app.db.migrations import current_revision, head_revision
 from app.db.session import Database
 from app.quizzes.router import router as quizzes_router
-from app.quizzes.service import ShapeCache
+from app.quizzes.service import FrozenQuizCache, ShapeCache
 from app.quizzes.sweep import run_sweeper
 from app.units.router import router as units_router
 
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.counter = RedisCounter(app.state.redis) if app.state.redis is not None else MemoryCounter()
     # Per app, not per module: each app (and each test) has its own database.
     app.state.shape_cache = ShapeCache()
+    app.state.frozen_quizzes = FrozenQuizCache()
     install_error_handlers(app)
     app.include_router(api_router())
 

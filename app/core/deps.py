@@ -19,17 +19,17 @@ from app.db.types import utcnow
 from app.units.models import Role, Unit, User
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_database_dep(request: Request) -> Database:
+async def get_database_dep(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
 
 
-def get_counter(request: Request) -> Counter:
+async def get_counter(request: Request) -> Counter:
     counter: Counter = request.app.state.counter
     return counter
 

@@ -46,6 +46,15 @@ class Database:
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         # Same pool; each statement commits by itself. For single-statement hot paths (answer save).
         self.autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        # A tiny pool of its own for one-statement counters (the draw index): never waits behind
+        # requests holding main-pool connections. Unused on SQLite.
+        self.counter_engine = (
+            self.engine
+            if settings.is_sqlite
+            else create_async_engine(
+                settings.database_url, pool_size=2, max_overflow=0, isolation_level="AUTOCOMMIT"
+            )
+        )
 
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self.sessionmaker() as session:
@@ -53,6 +62,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.counter_engine is not self.engine:
+            await self.counter_engine.dispose()
 
 
 _default: Database | None = None

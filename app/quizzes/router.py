@@ -33,9 +33,17 @@ async def my_quizzes(principal: CurrentUser, session: SessionDep, settings: Sett
     responses={200: {"description": "Resumed the attempt in progress"}, 201: {"description": "Started"}},
 )
 async def start_attempt(
-    quiz_id: int, principal: CurrentUser, session: SessionDep, settings: SettingsDep, response: Response
+    quiz_id: int,
+    principal: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
+    request: Request,
 ) -> AttemptOut:
-    attempt, created = await service.start_attempt(session, settings, principal, quiz_id)
+    state = request.app.state
+    attempt, created = await service.start_attempt(
+        session, state.database, state.frozen_quizzes, settings, principal, quiz_id
+    )
     response.status_code = 201 if created else 200
     return attempt
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, bindparam, select, update
+from sqlalchemy import BigInteger, Integer, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -356,16 +356,6 @@ async def _quiz_targets(
     return result
 
 
-async def _quiz_for_taker(session: AsyncSession, principal: Principal, quiz_id: int) -> Quiz:
-    quiz = await session.get(Quiz, quiz_id)
-    if quiz is None or quiz.status == QuizStatus.draft:
-        raise NotFound(f"Quiz {quiz_id} does not exist", code="quiz_not_found")
-    targets = await _quiz_targets(session, [quiz.id])
-    if not _targets_cover(targets.get(quiz.id, []), principal.unit_id, principal.unit_path):
-        raise NotFound(f"Quiz {quiz_id} is not open to you", code="quiz_not_found")
-    return quiz
-
-
 def _is_closed(quiz: Quiz, now: datetime) -> bool:
     return quiz.status == QuizStatus.closed or (quiz.closes_at is not None and now >= quiz.closes_at)
 
@@ -589,115 +579,186 @@ async def attempt_view(session: AsyncSession, settings: Settings, attempt: Attem
     )
 
 
-async def _claim_draw_index(session: AsyncSession, quiz_id: int) -> int:
-    """The next paper index, in its own short transaction so starts do not queue on the quiz row."""
-    value = (
-        await session.execute(
-            update(Quiz)
-            .where(Quiz.id == quiz_id)
-            .values(draw_counter=Quiz.draw_counter + 1)
-            .returning(Quiz.draw_counter)
+@dataclass(frozen=True)
+class FrozenQuiz:
+    """What publishing fixed for good (rules, pools, targets): safe to keep in every process."""
+
+    published_at: datetime | None
+    pools: tuple[drawing.RulePool, ...]
+    rule_points: dict[int, int | None]
+    targets: tuple[tuple[int, str, bool], ...]
+
+
+class FrozenQuizCache:
+    def __init__(self) -> None:
+        self._data: dict[int, FrozenQuiz] = {}
+
+    async def get(self, session: AsyncSession, quiz: Quiz) -> FrozenQuiz:
+        frozen = self._data.get(quiz.id)
+        if frozen is not None and frozen.published_at == quiz.published_at:
+            return frozen
+        rules = (
+            (
+                await session.execute(
+                    select(QuizRule).where(QuizRule.quiz_id == quiz.id).order_by(QuizRule.position)
+                )
+            )
+            .scalars()
+            .all()
         )
-    ).scalar_one()
-    await session.commit()
+        targets = await _quiz_targets(session, [quiz.id])
+        frozen = FrozenQuiz(
+            published_at=quiz.published_at,
+            pools=tuple(drawing.RulePool(r.position, r.count, tuple(r.pool or ())) for r in rules),
+            rule_points={r.position: r.points for r in rules},
+            targets=tuple(targets.get(quiz.id, [])),
+        )
+        if quiz.status != QuizStatus.draft:
+            self._data[quiz.id] = frozen
+        return frozen
+
+
+_NEXT_DRAW_INDEX = (
+    update(Quiz)
+    .where(Quiz.id == bindparam("quiz_id"))
+    .values(draw_counter=Quiz.draw_counter + 1)
+    .returning(Quiz.draw_counter)
+)
+
+
+async def _claim_draw_index(session: AsyncSession, database: Database, quiz_id: int) -> int:
+    """The next paper index for the quiz.
+
+    On PostgreSQL it is one autocommit statement on a small pool of its own: the quiz row is locked
+    only while PostgreSQL runs it, so simultaneous starts never queue behind each other's
+    transactions, and no request ever waits for a second connection from the main pool. SQLite runs
+    everything on one connection anyway, so there it joins the start's transaction.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        value = (await session.execute(_NEXT_DRAW_INDEX, {"quiz_id": quiz_id})).scalar_one()
+    else:
+        async with database.counter_engine.connect() as conn:
+            value = (await conn.execute(_NEXT_DRAW_INDEX, {"quiz_id": quiz_id})).scalar_one()
     return int(value) - 1
 
 
+def _served_options(
+    options: list[dict[str, str]], seed: str, question_id: int, shuffle: bool
+) -> list[dict[str, str]]:
+    by_id = {o["id"]: o for o in options}
+    order = drawing.order_options([o["id"] for o in options], seed, question_id, shuffle)
+    return [{"id": oid, "text": by_id[oid]["text"]} for oid in order]
+
+
+_QUESTION_SNAPSHOT = select(
+    Question.id,
+    Question.version,
+    Question.knowledge_area_id,
+    Question.type,
+    Question.difficulty,
+    Question.stem,
+    Question.options,
+    Question.answer,
+    Question.explanation,
+    Question.points,
+).where(Question.id.in_(bindparam("ids", expanding=True)))
+
+
 async def start_attempt(
-    session: AsyncSession, settings: Settings, principal: Principal, quiz_id: int
+    session: AsyncSession,
+    database: Database,
+    frozen_cache: FrozenQuizCache,
+    settings: Settings,
+    principal: Principal,
+    quiz_id: int,
 ) -> tuple[AttemptOut, bool]:
     """(the attempt, True when newly created). Resumes the attempt in progress if there is one."""
     now = utcnow()
-    quiz = await _quiz_for_taker(session, principal, quiz_id)
+    quiz = await session.get(Quiz, quiz_id)
+    if quiz is None or quiz.status == QuizStatus.draft:
+        raise NotFound(f"Quiz {quiz_id} does not exist", code="quiz_not_found")
+    frozen = await frozen_cache.get(session, quiz)
+    if not _targets_cover(frozen.targets, principal.unit_id, principal.unit_path):
+        raise NotFound(f"Quiz {quiz_id} is not open to you", code="quiz_not_found")
     grace = timedelta(seconds=settings.save_grace_seconds)
-    own = list(
-        (
-            await session.execute(
-                select(Attempt)
-                .where(Attempt.quiz_id == quiz.id, Attempt.user_id == principal.id)
-                .order_by(Attempt.number)
+    own = (
+        await session.execute(
+            select(Attempt.id, Attempt.number, Attempt.status, Attempt.deadline).where(
+                Attempt.quiz_id == quiz.id, Attempt.user_id == principal.id
             )
         )
-        .scalars()
-        .all()
-    )
-    for attempt in own:
-        if attempt.status == AttemptStatus.in_progress:
-            if now <= attempt.deadline + grace:
+    ).all()
+    for row in own:
+        if row.status == AttemptStatus.in_progress:
+            if now <= row.deadline + grace:
+                attempt = await session.get(Attempt, row.id)
+                assert attempt is not None
                 return await attempt_view(session, settings, attempt), False
-            await finish_attempt(session, attempt.id, FinishReason.timeout, now)
+            await finish_attempt(session, row.id, FinishReason.timeout, now)
     if _is_closed(quiz, now):
         raise Conflict("This quiz has closed", code="quiz_closed")
     if quiz.opens_at is not None and now < quiz.opens_at:
         raise Conflict("This quiz has not opened yet", code="quiz_not_open")
     if len(own) >= quiz.attempts_allowed:
         raise Conflict("You have used all your attempts at this quiz", code="attempts_exhausted")
-    number = max((a.number for a in own), default=0) + 1
-    rules = (
-        (
-            await session.execute(
-                select(QuizRule).where(QuizRule.quiz_id == quiz.id).order_by(QuizRule.position)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    pools = [drawing.RulePool(r.position, r.count, tuple(r.pool or ())) for r in rules]
-    rule_points = {r.position: r.points for r in rules}
-    draw_index = await _claim_draw_index(session, quiz.id)  # commits; `quiz` stays loaded
+    draw_index = await _claim_draw_index(session, database, quiz.id)
     seed = secrets.token_hex(16)
-    paper = drawing.draw_paper(pools, quiz.draw_seed or "", draw_index, seed, quiz.shuffle_questions)
+    paper = drawing.draw_paper(frozen.pools, quiz.draw_seed or "", draw_index, seed, quiz.shuffle_questions)
     questions = {
-        q.id: q
-        for q in (
-            await session.execute(select(Question).where(Question.id.in_([qid for _, qid in paper])))
-        ).scalars()
+        q.id: q for q in await session.execute(_QUESTION_SNAPSHOT, {"ids": [qid for _, qid in paper]})
     }
     deadline = now + timedelta(seconds=quiz.time_limit_seconds)
     if quiz.closes_at is not None and quiz.closes_at < deadline:
         deadline = quiz.closes_at  # nobody writes past the quiz's closing time
-    items = []
-    max_milli = 0
+    items: list[dict[str, Any]] = []
     for position, (rule_position, qid) in enumerate(paper, start=1):
         q = questions[qid]
-        option_order = drawing.order_options([o["id"] for o in q.options], seed, q.id, quiz.shuffle_options)
-        by_id = {o["id"]: o for o in q.options}
-        points = rule_points[rule_position] or q.points
-        max_milli += points * scoring.MILLI
         items.append(
-            AttemptItem(
-                position=position,
-                question_id=q.id,
-                question_version=q.version,
-                rule_position=rule_position,
-                knowledge_area_id=q.knowledge_area_id,
-                type=q.type,
-                difficulty=q.difficulty,
-                stem=q.stem,
-                options=[{"id": oid, "text": by_id[oid]["text"]} for oid in option_order],
-                answer=q.answer,
-                explanation=q.explanation,
-                points=points,
-            )
+            {
+                "position": position,
+                "question_id": q.id,
+                "question_version": q.version,
+                "rule_position": rule_position,
+                "knowledge_area_id": q.knowledge_area_id,
+                "type": q.type,
+                "difficulty": q.difficulty,
+                "stem": q.stem,
+                "options": _served_options(q.options, seed, q.id, quiz.shuffle_options),
+                "answer": q.answer,
+                "explanation": q.explanation,
+                "points": frozen.rule_points[rule_position] or q.points,
+            }
         )
-    attempt = Attempt(
-        quiz_id=quiz.id,
-        user_id=principal.id,
-        unit_id=principal.unit_id,
-        number=number,
-        status=AttemptStatus.in_progress,
-        seed=seed,
-        draw_index=draw_index,
-        started_at=now,
-        deadline=deadline,
-        max_score_milli=max_milli,
-    )
-    session.add(attempt)
+    number = max((row.number for row in own), default=0) + 1
     try:
-        await session.flush()
+        attempt_id = (
+            await session.execute(
+                insert(Attempt).returning(Attempt.id),
+                {
+                    "quiz_id": quiz.id,
+                    "user_id": principal.id,
+                    "unit_id": principal.unit_id,
+                    "number": number,
+                    "status": AttemptStatus.in_progress,
+                    "seed": seed,
+                    "draw_index": draw_index,
+                    "started_at": now,
+                    "deadline": deadline,
+                    "max_score_milli": sum(i["points"] for i in items) * scoring.MILLI,
+                },
+            )
+        ).scalar_one()
         for item in items:
-            item.attempt_id = attempt.id
-        session.add_all(items)
+            item["attempt_id"] = attempt_id
+        item_ids = (
+            (
+                await session.execute(
+                    insert(AttemptItem).returning(AttemptItem.id, sort_by_parameter_order=True), items
+                )
+            )
+            .scalars()
+            .all()
+        )
         await session.commit()
     except IntegrityError:
         await session.rollback()
@@ -705,7 +766,32 @@ async def start_attempt(
             "This quiz is being started on another device at the same moment; open it again to resume",
             code="attempt_start_conflict",
         ) from None
-    return await attempt_view(session, settings, attempt), True
+    out = AttemptOut(
+        id=attempt_id,
+        quiz_id=quiz.id,
+        quiz_title=quiz.title,
+        number=number,
+        status=AttemptStatus.in_progress,
+        started_at=now,
+        deadline=deadline,
+        server_time=utcnow(),
+        save_grace_seconds=settings.save_grace_seconds,
+        items=[
+            ItemOut(
+                id=item_id,
+                position=item["position"],
+                type=item["type"],
+                stem=item["stem"],
+                options=[OptionOut(id=o["id"], text=o["text"]) for o in item["options"]],
+                blanks=len(item["answer"]) if item["type"] == "fill_blank" else 0,
+                points=float(item["points"]),
+                response=None,
+                seq=None,
+            )
+            for item_id, item in zip(item_ids, items, strict=True)
+        ],
+    )
+    return out, True
 
 
 async def get_own_attempt(
