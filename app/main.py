@@ -31,7 +31,8 @@ API_PREFIX = "/api/v1"
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
-    for domain_router in (auth_router, units_router, bank_router, quizzes_router):
+    # The officer's hot paths (quizzes) first: routes are matched in order.
+    for domain_router in (quizzes_router, auth_router, units_router, bank_router):
         router.include_router(domain_router)
     return router
 
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await app.state.database.open_raw_pool()
         sweeper: asyncio.Task[None] | None = None
         if settings.sweep_enabled:
             sweeper = asyncio.create_task(run_sweeper(app.state.database, settings))

@@ -36,8 +36,12 @@ class Settings(BaseSettings):
 
     frontend_dist: Path = PROJECT_ROOT / "frontend" / "dist"
     question_bank_dir: Path = PROJECT_ROOT / "question_bank"
-    db_pool_size: int = 20
-    db_max_overflow: int = 20
+    # A fixed pool: overflow connections are opened and closed again under load, which costs more
+    # than waiting for a pooled one. Mind PostgreSQL's max_connections: processes x pool size.
+    db_pool_size: int = 24
+    db_max_overflow: int = 0
+    db_hot_pool_size: int = 16  # PostgreSQL: the answer save's own asyncpg pool
+    db_pool_timeout_seconds: float = 20.0
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> "Settings":

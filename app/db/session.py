@@ -3,7 +3,8 @@
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import event
+import asyncpg
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from app.core.config import Settings, get_settings
@@ -34,6 +35,7 @@ def make_engine(settings: Settings) -> AsyncEngine:
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
         pool_recycle=1800,
     )
 
@@ -42,7 +44,10 @@ class Database:
     """One engine and session factory per app instance (tests build several)."""
 
     def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self.engine = make_engine(settings)
+        # PostgreSQL only: a small asyncpg pool for the answer save, opened at start-up (open_raw_pool).
+        self.raw_pool: asyncpg.Pool | None = None
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         # Same pool; each statement commits by itself. For single-statement hot paths (answer save).
         self.autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -60,7 +65,18 @@ class Database:
         async with self.sessionmaker() as session:
             yield session
 
+    async def open_raw_pool(self) -> None:
+        if self.settings.is_sqlite or self.raw_pool is not None:
+            return
+        url = make_url(self.settings.database_url).set(drivername="postgresql")
+        self.raw_pool = await asyncpg.create_pool(
+            url.render_as_string(hide_password=False), min_size=1, max_size=self.settings.db_hot_pool_size
+        )
+
     async def dispose(self) -> None:
+        if self.raw_pool is not None:
+            await self.raw_pool.close()
+            self.raw_pool = None
         await self.engine.dispose()
         if self.counter_engine is not self.engine:
             await self.counter_engine.dispose()
