@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
+import orjson
 from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -19,13 +20,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+# orjson for JSON columns: papers carry options, keys and responses as JSON.
+_JSON = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+
+
 def make_engine(settings: Settings) -> AsyncEngine:
     url = settings.database_url
     if url.startswith("sqlite"):
         # One connection per process: SQLite has one writer anyway, and a single connection means a
         # read-then-write transaction can never fail on a stale WAL snapshot (SQLITE_BUSY_SNAPSHOT).
         engine = create_async_engine(
-            url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=120
+            url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=120, **_JSON
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
@@ -37,6 +46,7 @@ def make_engine(settings: Settings) -> AsyncEngine:
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
         pool_recycle=1800,
+        **_JSON,
     )
 
 
@@ -57,7 +67,7 @@ class Database:
             self.engine
             if settings.is_sqlite
             else create_async_engine(
-                settings.database_url, pool_size=2, max_overflow=0, isolation_level="AUTOCOMMIT"
+                settings.database_url, pool_size=2, max_overflow=0, isolation_level="AUTOCOMMIT", **_JSON
             )
         )
 

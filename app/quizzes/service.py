@@ -14,10 +14,10 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import BigInteger, Integer, bindparam, insert, select, update
+from sqlalchemy import BigInteger, Integer, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -651,6 +651,10 @@ def _served_options(
     return [{"id": oid, "text": by_id[oid]["text"]} for oid in order]
 
 
+# Core tables for the start's inserts: the ORM's bulk-insert bookkeeping costs more than the SQL.
+_ATTEMPTS = cast(Table, Attempt.__table__)
+_ATTEMPT_ITEMS = cast(Table, AttemptItem.__table__)
+
 _QUESTION_SNAPSHOT = select(
     Question.id,
     Question.version,
@@ -734,7 +738,7 @@ async def start_attempt(
     try:
         attempt_id = (
             await session.execute(
-                insert(Attempt).returning(Attempt.id),
+                insert(_ATTEMPTS).returning(_ATTEMPTS.c.id),
                 {
                     "quiz_id": quiz.id,
                     "user_id": principal.id,
@@ -754,7 +758,8 @@ async def start_attempt(
         item_ids = (
             (
                 await session.execute(
-                    insert(AttemptItem).returning(AttemptItem.id, sort_by_parameter_order=True), items
+                    insert(_ATTEMPT_ITEMS).returning(_ATTEMPT_ITEMS.c.id, sort_by_parameter_order=True),
+                    items,
                 )
             )
             .scalars()
