@@ -363,7 +363,7 @@ async def test_password_policy_and_change(client: AsyncClient, world: World) -> 
         (PASSWORD, "my-officer1-pw", "password_contains_username"),
         (PASSWORD, "OFFICER1xyz", "password_contains_username"),
         (PASSWORD, "aaaabbbb", "password_too_simple"),
-        (PASSWORD, "short", "validation_error"),
+        (PASSWORD, "short", "password_too_short"),
     ):
         refused = await client.post(
             url, json={"current_password": current, "new_password": new}, headers=headers

@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+import secrets
 import unicodedata
 from typing import Any
 
@@ -40,9 +41,13 @@ def fingerprint(stem: str, option_texts: list[str]) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-def option_id(stem: str, text: str, index: int) -> str:
-    """Stable, opaque option id: says nothing about position or correctness."""
-    return hashlib.sha256(f"{normalise_for_fingerprint(stem)}\x1f{text}\x1f{index}".encode()).hexdigest()[:10]
+def new_option_id(taken: set[str] | frozenset[str] = frozenset()) -> str:
+    """A random option id: it says nothing about the option's position or correctness, so
+    shuffling defeats shared "选A" answer sheets. Unique within the question."""
+    while True:
+        oid = secrets.token_hex(5)
+        if oid not in taken:
+            return oid
 
 
 def split_area_path(full_name: str) -> list[str]:
@@ -109,7 +114,11 @@ def new_question(
     tags: list[str] | None = None,
 ) -> Question:
     """A question from authoring form: `answer` uses option indexes (0-based) for choice types."""
-    options = [{"id": option_id(stem, text, i), "text": text} for i, text in enumerate(option_texts)]
+    ids: set[str] = set()
+    options = []
+    for text in option_texts:
+        ids.add(oid := new_option_id(ids))
+        options.append({"id": oid, "text": text})
     if qtype == "single":
         stored: Any = options[int(answer)]["id"]
     elif qtype == "multiple":
@@ -375,14 +384,8 @@ def carry_option_ids(old_options: list[dict[str, str]], stem: str, texts: list[s
     by_text = {o["text"]: o["id"] for o in old_options}
     taken = set(by_text.values())
     result: list[dict[str, str]] = []
-    for index, text in enumerate(texts):
-        oid = by_text.get(text)
-        if oid is None:
-            salt = 0
-            oid = option_id(stem, text, index)
-            while oid in taken:
-                salt += 1
-                oid = option_id(stem, f"{text}\x1f{salt}", index)
+    for text in texts:
+        oid = by_text.get(text) or new_option_id(taken)
         taken.add(oid)
         result.append({"id": oid, "text": text})
     return result
