@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 import orjson
 from fastapi import FastAPI, Request
 

@@ -26,6 +26,7 @@ from app.bank.schemas import (
 )
 from app.bank.validation import answer_indexes, check_authoring
 from app.core.errors import Conflict, NotFound, Unprocessable
+from app.db.session import get_or_raise
 from app.quizzes.models import AttemptItem, QuizRule
 
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
@@ -153,18 +154,22 @@ def _ids_in_path(path: str) -> list[int]:
 
 
 async def get_area(session: AsyncSession, area_id: int) -> KnowledgeArea:
-    area = await session.get(KnowledgeArea, area_id)
-    if area is None:
-        raise NotFound(f"Knowledge area {area_id} does not exist", code="knowledge_area_not_found")
-    return area
+    return await get_or_raise(
+        session,
+        KnowledgeArea,
+        area_id,
+        NotFound(f"Knowledge area {area_id} does not exist", code="knowledge_area_not_found"),
+    )
 
 
 async def _area_ref(session: AsyncSession, area_id: int) -> KnowledgeArea:
     """An area named in a request body: a missing one is invalid input."""
-    area = await session.get(KnowledgeArea, area_id)
-    if area is None:
-        raise Unprocessable(f"Knowledge area {area_id} does not exist", code="knowledge_area_not_found")
-    return area
+    return await get_or_raise(
+        session,
+        KnowledgeArea,
+        area_id,
+        Unprocessable(f"Knowledge area {area_id} does not exist", code="knowledge_area_not_found"),
+    )
 
 
 async def _area_counts(session: AsyncSession) -> tuple[dict[int, int], dict[int, int]]:
@@ -296,17 +301,15 @@ async def rename_area(session: AsyncSession, area_id: int, body: AreaUpdate) -> 
 
 
 async def get_bank(session: AsyncSession, bank_id: int) -> Bank:
-    bank = await session.get(Bank, bank_id)
-    if bank is None:
-        raise NotFound(f"Bank {bank_id} does not exist", code="bank_not_found")
-    return bank
+    return await get_or_raise(
+        session, Bank, bank_id, NotFound(f"Bank {bank_id} does not exist", code="bank_not_found")
+    )
 
 
 async def _bank_ref(session: AsyncSession, bank_id: int) -> Bank:
-    bank = await session.get(Bank, bank_id)
-    if bank is None:
-        raise Unprocessable(f"Bank {bank_id} does not exist", code="bank_not_found")
-    return bank
+    return await get_or_raise(
+        session, Bank, bank_id, Unprocessable(f"Bank {bank_id} does not exist", code="bank_not_found")
+    )
 
 
 async def _bank_counts(session: AsyncSession, bank_id: int | None = None) -> dict[tuple[int, str], int]:

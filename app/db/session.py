@@ -1,7 +1,7 @@
 """Async engine and sessions. SQLite: WAL, foreign keys on, busy timeout."""
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import orjson
@@ -9,6 +9,9 @@ from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from app.core.config import Settings, get_settings
+from app.core.errors import AppError
+
+T = TypeVar("T")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -100,3 +103,11 @@ def get_database() -> Database:
     if _default is None:
         _default = Database(get_settings())
     return _default
+
+
+async def get_or_raise(session: AsyncSession, model: type[T], ident: int, error: AppError) -> T:
+    """Load a row by primary key, or raise `error` (404 for a path id, 422 for a body reference)."""
+    row = await session.get(model, ident)
+    if row is None:
+        raise error
+    return row

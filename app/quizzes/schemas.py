@@ -122,15 +122,9 @@ class ItemOut(BaseModel):
     seq: int | None
 
 
-class ReviewItem(BaseModel):
-    id: int
-    position: int
-    type: str
-    stem: str
-    options: list[OptionOut]
-    blanks: int
-    points: float
-    response: Any
+class ReviewItem(ItemOut):
+    """An item after the attempt finished, with as much as the review policy allows."""
+
     outcome: str | None = None
     awarded: float | None = None
     correct_response: Any = None

@@ -29,7 +29,7 @@ from app.core.config import Settings
 from app.core.deps import Principal, check_login
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.security import AccessClaims
-from app.db.session import Database
+from app.db.session import Database, get_or_raise
 from app.db.types import JSONType, UTCDateTime, utcnow
 from app.quizzes import drawing, scoring
 from app.quizzes.models import (
@@ -128,10 +128,9 @@ async def create_quiz(session: AsyncSession, principal: Principal, body: QuizIn)
 
 
 async def get_quiz(session: AsyncSession, quiz_id: int) -> Quiz:
-    quiz = await session.get(Quiz, quiz_id)
-    if quiz is None:
-        raise NotFound(f"Quiz {quiz_id} does not exist", code="quiz_not_found")
-    return quiz
+    return await get_or_raise(
+        session, Quiz, quiz_id, NotFound(f"Quiz {quiz_id} does not exist", code="quiz_not_found")
+    )
 
 
 def _reaches_subtree(targets: Sequence[tuple[int, str, bool]], subtree_path: str) -> bool:
@@ -524,17 +523,9 @@ def _result(
     review: list[ReviewItem] = []
     if shows_correctness:
         for item in items:
-            saved = responses.get(item.id)
             review.append(
                 ReviewItem(
-                    id=item.id,
-                    position=item.position,
-                    type=item.type,
-                    stem=item.stem,
-                    options=[OptionOut(id=o["id"], text=o["text"]) for o in item.options],
-                    blanks=_blanks(item),
-                    points=float(item.points),
-                    response=saved.response if saved else None,
+                    **_item_out(item, responses.get(item.id)).model_dump(),
                     outcome=item.outcome,
                     awarded=_milli_to_points(item.awarded_milli),
                     correct_response=item.answer if shows_answers else None,
