@@ -3,6 +3,7 @@
 from app.auth.models import AuthSession, RefreshToken
 from app.bank.models import Bank, KnowledgeArea, Question
 from app.db.base import Base
+from app.practice.models import PracticeAnswer, PracticeItem, PracticeSession, WrongBookEntry
 from app.quizzes.models import Attempt, AttemptItem, AttemptResponse, Quiz, QuizRule, QuizTarget
 from app.units.models import Unit, User
 
@@ -14,6 +15,9 @@ __all__ = [
     "Bank",
     "Base",
     "KnowledgeArea",
+    "PracticeAnswer",
+    "PracticeItem",
+    "PracticeSession",
     "Question",
     "Quiz",
     "QuizRule",
@@ -21,4 +25,5 @@ __all__ = [
     "RefreshToken",
     "Unit",
     "User",
+    "WrongBookEntry",
 ]

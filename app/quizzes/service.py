@@ -31,6 +31,7 @@ from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.security import AccessClaims
 from app.db.session import Database, get_or_raise
 from app.db.types import JSONType, UTCDateTime, utcnow
+from app.practice import service as practice_service
 from app.quizzes import drawing, scoring
 from app.quizzes.models import (
     Attempt,
@@ -1065,6 +1066,7 @@ async def finish_attempt(session: AsyncSession, attempt_id: int, reason: FinishR
         .where(Attempt.id == attempt_id)
         .values(score_milli=total, passed=scoring.passed(total, maximum, pass_percent))
     )
+    await practice_service.record_attempt(session, attempt_id, finished_at)
     await session.commit()
     return True
 

@@ -1,0 +1,1 @@
+"""Practice by knowledge area, the wrong-answer book (错题本) and 'practise my weak areas'."""
