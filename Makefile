@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+NPM ?= npm
+FRONTEND := frontend
 
-.PHONY: run test lint typecheck pytest install demo-db clean bench
+.PHONY: run test lint typecheck pytest install frontend frontend-test clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +19,20 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
-run: install
+# Reinstalled whenever the lock file changes.
+$(FRONTEND)/node_modules/.installed: $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
+	cd $(FRONTEND) && $(NPM) ci --no-audit --no-fund
+	touch $@
+
+# Type-check and build the SPA into frontend/dist (served by the app at /).
+frontend: $(FRONTEND)/node_modules/.installed
+	cd $(FRONTEND) && $(NPM) run build
+
+# vitest, and the check that the build runs on Chrome 69-class WebViews.
+frontend-test: frontend
+	cd $(FRONTEND) && $(NPM) test && $(NPM) run check:legacy
+
+run: install frontend
 	YINGZHI_DEMO_MODE=true $(BIN)/yingzhi db upgrade
 	YINGZHI_DEMO_MODE=true $(BIN)/yingzhi demo --if-empty
 	YINGZHI_DEMO_MODE=true $(BIN)/yingzhi serve --port $(PORT) --banner
@@ -32,10 +47,11 @@ typecheck: install
 pytest: install
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+# The browser tests (tests/browser) drive the built SPA, so the front end is built first.
+test: lint typecheck frontend-test pytest
 
 bench: install
 	$(BIN)/python -m bench.run_all
 
 clean:
-	rm -rf $(VENV) var/*.db* .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) var/*.db* .mypy_cache .ruff_cache .pytest_cache $(FRONTEND)/node_modules $(FRONTEND)/dist

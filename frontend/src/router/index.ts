@@ -1,0 +1,63 @@
+import { createRouter, createWebHistory } from 'vue-router'
+import type { RouteRecordRaw } from 'vue-router'
+import { useAuthStore } from '@/stores/auth'
+// The screens an officer needs first (and during a quiz) are in the main bundle; the rest load on demand.
+import LoginView from '@/views/LoginView.vue'
+import HomeView from '@/views/HomeView.vue'
+import QuizView from '@/views/QuizView.vue'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** Reachable without logging in. */
+    public?: boolean
+    /** Shows the bottom tab bar, with this tab active. */
+    tab?: 'home' | 'practice' | 'profile'
+  }
+}
+
+const routes: RouteRecordRaw[] = [
+  { path: '/login', name: 'login', component: LoginView, meta: { public: true } },
+  { path: '/', name: 'home', component: HomeView, meta: { tab: 'home' } },
+  { path: '/attempt/:attemptId(\\d+)', name: 'quiz', component: QuizView },
+  { path: '/attempt/:attemptId(\\d+)/result', name: 'result', component: () => import('@/views/ResultView.vue') },
+  { path: '/change-password', name: 'password', component: () => import('@/views/ChangePasswordView.vue') },
+  { path: '/practice', name: 'practice', component: () => import('@/views/PracticeView.vue'), meta: { tab: 'practice' } },
+  {
+    path: '/practice/session/:sessionId(\\d+)',
+    name: 'practice-session',
+    component: () => import('@/views/PracticeSessionView.vue'),
+  },
+  { path: '/wrong-book', name: 'wrong-book', component: () => import('@/views/WrongBookView.vue') },
+  { path: '/profile', name: 'profile', component: () => import('@/views/ProfileView.vue'), meta: { tab: 'profile' } },
+  { path: '/:pathMatch(.*)*', redirect: '/' },
+]
+
+export const router = createRouter({
+  history: createWebHistory(),
+  routes,
+  scrollBehavior: (_to, _from, saved) => saved || { top: 0 },
+})
+
+router.beforeEach((to) => {
+  const auth = useAuthStore()
+  if (to.meta.public) {
+    return auth.isLoggedIn && to.name === 'login' ? { name: 'home' } : true
+  }
+  if (!auth.isLoggedIn) {
+    return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
+  }
+  if (auth.mustChangePassword && to.name !== 'password') {
+    return { name: 'password', query: { redirect: to.fullPath } }
+  }
+  return true
+})
+
+// A new deployment removed the old hashed chunks this page still refers to: load afresh.
+router.onError((err: unknown, to) => {
+  const message = err instanceof Error ? err.message : String(err)
+  if (/Failed to fetch|Loading chunk|Unable to preload|error loading|Importing a module script failed/i.test(message)) {
+    window.location.assign(to.fullPath)
+  }
+})
+
+export default router
