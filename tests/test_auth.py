@@ -13,7 +13,7 @@ from httpx import ASGITransport, AsyncClient, Response
 from jose import jwt
 from sqlalchemy import update
 
-from app.auth.models import AuthSession
+from app.auth.models import AuthSession, RefreshToken
 from app.core.security import create_access_token
 from app.main import create_app
 from app.units.models import User
@@ -213,6 +213,40 @@ async def test_refresh_rotates_and_reuse_ends_the_login(client: AsyncClient, wor
 
     unknown = await client.post(f"{API}/auth/refresh", json={"refresh_token": "x" * 43})
     assert unknown.status_code == 401 and unknown.json()["code"] == "invalid_refresh_token"
+
+
+async def test_refresh_retried_after_a_lost_answer_keeps_the_login(
+    app: FastAPI, client: AsyncClient, world: World
+) -> None:
+    """Weak network: the answer to a refresh is lost, so the phone retries with the same token."""
+    first = (await post_login(client, "officer1", PASSWORD)).json()
+    lost = (await client.post(f"{API}/auth/refresh", json={"refresh_token": first["refresh_token"]})).json()
+    retried = await client.post(f"{API}/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert retried.status_code == 200, retried.text
+    pair = retried.json()
+    assert (await client.get(f"{API}/me", headers=bearer(pair["access_token"]))).status_code == 200
+    # The undelivered replacement is gone; the new one works.
+    gone = await client.post(f"{API}/auth/refresh", json={"refresh_token": lost["refresh_token"]})
+    assert gone.status_code == 401 and gone.json()["code"] == "invalid_refresh_token"
+    newest = await client.post(f"{API}/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert newest.status_code == 200, newest.text
+
+    # Past the grace period, the same retry is treated as a copied token and ends the login.
+    later = (
+        await client.post(f"{API}/auth/refresh", json={"refresh_token": newest.json()["refresh_token"]})
+    ).json()
+    grace = app.state.settings.refresh_reuse_grace_seconds
+    async with app.state.database.sessionmaker() as session:
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.used_at.is_not(None))
+            .values(used_at=datetime.now(UTC) - timedelta(seconds=grace + 5))
+        )
+        await session.commit()
+    stale = await client.post(f"{API}/auth/refresh", json={"refresh_token": newest.json()["refresh_token"]})
+    assert stale.status_code == 401 and stale.json()["code"] == "refresh_token_reused"
+    ended = await client.get(f"{API}/me", headers=bearer(later["access_token"]))
+    assert ended.status_code == 401 and ended.json()["code"] == "session_revoked"
 
 
 async def test_logout_revokes(client: AsyncClient, world: World) -> None:

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
@@ -135,11 +135,40 @@ async def refresh(session: AsyncSession, settings: Settings, token: str) -> Toke
         .values(used_at=now)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        # A used token presented again means it was copied: end the whole login.
+        if await _replacement_was_lost(session, settings, stored.id, auth_session.id, now):
+            # The answer to that refresh never reached the phone (weak network): its replacement
+            # was never used. Drop the undelivered replacement and rotate again.
+            await session.execute(
+                delete(RefreshToken).where(
+                    RefreshToken.session_id == auth_session.id, RefreshToken.used_at.is_(None)
+                )
+            )
+            await session.execute(
+                update(RefreshToken).where(RefreshToken.id == stored.id).values(used_at=now)
+            )
+            return await _issue_tokens(session, settings, user, auth_session, now)
+        # Otherwise a used token presented again was copied: end the whole login.
         await revoke_session(session, auth_session.id, "refresh_reused")
         await session.commit()
         raise Unauthorized("Refresh token already used; log in again", code="refresh_token_reused")
     return await _issue_tokens(session, settings, user, auth_session, now)
+
+
+async def _replacement_was_lost(
+    session: AsyncSession, settings: Settings, token_id: int, session_id: str, now: datetime
+) -> bool:
+    """A spent token may be retried shortly after its rotation while no newer token was used."""
+    used_at = (
+        await session.execute(select(RefreshToken.used_at).where(RefreshToken.id == token_id))
+    ).scalar_one()
+    if used_at is None or now - used_at > timedelta(seconds=settings.refresh_reuse_grace_seconds):
+        return False
+    newer = await session.execute(
+        select(RefreshToken.id)
+        .where(RefreshToken.session_id == session_id, RefreshToken.used_at > used_at)
+        .limit(1)
+    )
+    return newer.first() is None
 
 
 async def revoke_session(session: AsyncSession, session_id: str, reason: str) -> None:

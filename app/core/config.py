@@ -21,6 +21,9 @@ class Settings(BaseSettings):
 
     access_token_minutes: int = 15
     refresh_token_days: int = 14
+    # A refresh whose answer was lost on a weak network may be retried with the same token this
+    # long after, as long as its replacement was never used; any other reuse ends the login.
+    refresh_reuse_grace_seconds: int = 30
 
     # Saves arriving up to this long after the deadline are still accepted: phones on weak
     # networks send an answer just before time runs out and it arrives a little later.
