@@ -44,7 +44,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy app tests bench
 
-pytest: install
+pytest: install frontend
 	$(BIN)/pytest
 
 # The browser tests (tests/browser) drive the built SPA, so the front end is built first.

@@ -57,6 +57,9 @@ async def test_spa_is_served_with_cache_headers(tmp_path: Path, database_url: st
         assert index.headers["cache-control"] == "no-cache"
         asset = await http.get("/assets/app-1a2b3c.js")
         assert asset.headers["cache-control"].endswith("immutable")
+        assert asset.headers["content-encoding"] == "gzip" and asset.text == "console.log(1)"
+        plain = await http.get("/assets/app-1a2b3c.js", headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers and plain.text == "console.log(1)"
         escaped = await http.get("/..%2Fsecret.txt")
         assert "outside" not in escaped.text
 
