@@ -2,9 +2,10 @@
 
 import asyncio
 import getpass
+import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -83,6 +84,197 @@ def load_bank(folder: Path = Path("question_bank")) -> None:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"{added} new questions loaded")
+
+
+def _print_preview(preview: dict[str, Any]) -> None:
+    counts = preview["counts"]
+    typer.echo(
+        f"{preview['file']} ({preview['format']}): " + ", ".join(f"{k} {v}" for k, v in counts.items())
+    )
+    for problem in preview["errors"]:
+        where = (
+            f"第 {problem['row']} 行"
+            if problem.get("row")
+            else f"第 {problem['line']} 行"
+            if problem.get("line")
+            else "文件"
+        )
+        column = f"「{problem['field']}」" if problem.get("field") else ""
+        typer.echo(f"  {where}{column} [{problem['code']}] {problem['message']}")
+    for problem in preview["warnings"]:
+        typer.echo(f"  提示 [{problem['code']}] {problem['message']}")
+    for duplicate in preview.get("duplicates", []):
+        where = duplicate.get("row") or duplicate.get("line")
+        typer.echo(f"  重复 {where}: {duplicate['kind']} {duplicate['stem'][:40]}")
+    for name in preview.get("new_knowledge_areas", []) + preview.get("new_units", []):
+        typer.echo(f"  新建 {name}")
+
+
+def _run_import(
+    kind: str, path: Path, *, commit: bool, valid_only: bool, as_json: bool, user: str | None, **options: Any
+) -> None:
+    """Preview (and with --commit, commit) an import as an administrator; the job is recorded.
+    Exit status: 0 clean or committed, 1 errors in rows (nothing written), 2 the file was refused."""
+    from sqlalchemy import select
+
+    from app.core.deps import Principal
+    from app.core.errors import AppError
+    from app.db.session import Database
+    from app.imports import service
+    from app.units.models import Role, Unit, User
+
+    data = path.read_bytes()
+
+    async def run() -> tuple[dict[str, Any], int]:
+        database = Database(get_settings())
+        try:
+            async with database.sessionmaker() as session:
+                stmt = select(User, Unit.path).join(Unit, Unit.id == User.unit_id)
+                stmt = stmt.where(User.is_active.is_(True), User.role == Role.admin)
+                if user:
+                    stmt = stmt.where(User.username == user)
+                found = (await session.execute(stmt.order_by(User.id).limit(1))).first()
+                if found is None:
+                    typer.echo(
+                        "error: no active administrator; create one with `yingzhi create-admin`", err=True
+                    )
+                    raise typer.Exit(2)
+                admin, unit_path = found
+                principal = Principal(
+                    id=admin.id,
+                    username=admin.username,
+                    name=admin.name,
+                    role=admin.role,
+                    unit_id=admin.unit_id,
+                    unit_path=unit_path,
+                    session_id="cli",
+                    must_change_password=False,
+                )
+                if kind == "bank":
+                    job = await service.preview_bank(
+                        session, principal, file_name=path.name, data=data, **options
+                    )
+                else:
+                    job = await service.preview_roster(
+                        session, principal, file_name=path.name, data=data, **options
+                    )
+                out = (await service.job_out(session, job)).model_dump(mode="json")
+                errors = out["counts"].get("errors", 0)
+                status = 1 if errors and not (commit and valid_only) else 0
+                if commit and status == 0:
+                    out = (
+                        await service.commit_job(session, principal, job.id, valid_only=valid_only)
+                    ).model_dump(mode="json")
+                return out, status
+        finally:
+            await database.dispose()
+
+    try:
+        out, status = asyncio.run(run())
+    except AppError as exc:
+        body = {"valid": False, "code": exc.code, "message": exc.detail, **(exc.extra or {})}
+        typer.echo(
+            json.dumps(body, ensure_ascii=False) if as_json else f"error [{exc.code}] {exc.detail}",
+            err=not as_json,
+        )
+        raise typer.Exit(2) from None
+    preview = {
+        "valid": out["counts"].get("errors", 0) == 0,
+        "job_id": out["id"],
+        "file": out["file_name"],
+        "format": out["format"],
+        "encoding": out["encoding"],
+        "counts": out["counts"],
+        "errors": [{k: e[k] for k in ("line", "row", "field", "code", "message")} for e in out["errors"]],
+        "warnings": [{k: e[k] for k in ("line", "row", "field", "code", "message")} for e in out["warnings"]],
+        "duplicates": out["duplicates"],
+        "new_knowledge_areas": out["new_knowledge_areas"],
+        "new_units": out["new_units"],
+        "committed": out["status"] == "committed",
+        "result": out["result"],
+    }
+    if as_json:
+        typer.echo(json.dumps(preview, ensure_ascii=False, indent=2))
+    else:
+        _print_preview(preview)
+        if preview["committed"]:
+            typer.echo("已导入: " + json.dumps(out["result"], ensure_ascii=False))
+        elif commit and status:
+            typer.echo("有错误，未导入：修正后重新导入，或加 --valid-only 只导入有效行。", err=True)
+        elif not commit:
+            typer.echo("预览完成，未写入任何数据；确认无误后加 --commit 导入。")
+    raise typer.Exit(status)
+
+
+@cli.command("import-bank")
+def import_bank(
+    file: Annotated[
+        Path,
+        typer.Argument(exists=True, dir_okay=False, help="xlsx, csv, docx, txt, json, gift, aiken, yaml"),
+    ],
+    bank: Annotated[str | None, typer.Option("--bank", help="Bank name (created when new)")] = None,
+    default_area: Annotated[str | None, typer.Option(help="Knowledge area for questions naming none")] = None,
+    commit: Annotated[bool, typer.Option(help="Write the questions (otherwise only preview)")] = False,
+    valid_only: Annotated[
+        bool, typer.Option(help="With --commit: import the valid ones despite errors")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the preview as JSON")] = False,
+    user: Annotated[str | None, typer.Option("--as", help="Administrator recorded on the job")] = None,
+) -> None:
+    """Preview a question file against a bank; exits 1 when rows have errors. --commit imports it."""
+    _run_import(
+        "bank",
+        file,
+        commit=commit,
+        valid_only=valid_only,
+        as_json=as_json,
+        user=user,
+        bank_name=bank,
+        default_area=default_area,
+    )
+
+
+@cli.command("import-roster")
+def import_roster(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="xlsx or csv (roster template)")],
+    deactivate_missing: Annotated[
+        bool, typer.Option(help="Deactivate officers of the listed units who are not in the file")
+    ] = False,
+    commit: Annotated[bool, typer.Option(help="Write the changes (otherwise only preview)")] = False,
+    valid_only: Annotated[
+        bool, typer.Option(help="With --commit: apply the valid rows despite errors")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the preview as JSON")] = False,
+    user: Annotated[str | None, typer.Option("--as", help="Administrator recorded on the job")] = None,
+) -> None:
+    """Preview a roster (units and officers); exits 1 when rows have errors. --commit applies it."""
+    _run_import(
+        "roster",
+        file,
+        commit=commit,
+        valid_only=valid_only,
+        as_json=as_json,
+        user=user,
+        deactivate_missing=deactivate_missing,
+    )
+
+
+@cli.command("bank-template")
+def bank_template(path: Annotated[Path, typer.Argument()] = Path("题库导入模板.xlsx")) -> None:
+    """Write the Excel template for question imports (with instructions and drop-downs)."""
+    from app.imports.templates import bank_template as template
+
+    path.write_bytes(template())
+    typer.echo(f"template written to {path}")
+
+
+@cli.command("roster-template")
+def roster_template(path: Annotated[Path, typer.Argument()] = Path("花名册导入模板.xlsx")) -> None:
+    """Write the Excel template for roster imports."""
+    from app.imports.roster_template import roster_template as template
+
+    path.write_bytes(template())
+    typer.echo(f"template written to {path}")
 
 
 @cli.command("create-admin")

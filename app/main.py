@@ -22,6 +22,7 @@ from app.core.errors import install_error_handlers
 from app.core.ratelimit import MemoryCounter, RedisCounter
 from app.db.migrations import current_revision, head_revision
 from app.db.session import Database
+from app.imports.router import router as imports_router
 from app.practice.router import router as practice_router
 from app.quizzes.router import router as quizzes_router
 from app.quizzes.service import FrozenQuizCache, ShapeCache
@@ -36,7 +37,14 @@ API_PREFIX = "/api/v1"
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     # The officer's hot paths (quizzes) first: routes are matched in order.
-    for domain_router in (quizzes_router, auth_router, units_router, bank_router, practice_router):
+    for domain_router in (
+        quizzes_router,
+        auth_router,
+        units_router,
+        bank_router,
+        imports_router,
+        practice_router,
+    ):
         router.include_router(domain_router)
     return router
 

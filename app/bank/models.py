@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
@@ -75,3 +75,21 @@ class Question(Base):
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class QuestionVersion(Base):
+    """A question as it was before an edit: the row itself always holds the current version, so
+    imports of thousands of questions write no history, and an edit archives what it replaces."""
+
+    __tablename__ = "question_versions"
+    __table_args__ = (UniqueConstraint("question_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    # type, stem, options, answer, explanation, difficulty, points, tags, knowledge_area_id, bank_id
+    content: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    # Who made this version and when (the edit that created it, or the original creation).
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -18,6 +18,7 @@ from app.bank.schemas import (
     QuestionOut,
     QuestionPage,
     QuestionUpdate,
+    QuestionVersionOut,
     RetiredOut,
 )
 from app.core.deps import AdminUser, SessionDep, StaffUser
@@ -112,7 +113,15 @@ async def get_question(question_id: int, principal: StaffUser, session: SessionD
 async def update_question(
     question_id: int, body: QuestionUpdate, principal: AdminUser, session: SessionDep
 ) -> QuestionOut:
-    return await service.update_question(session, question_id, body)
+    return await service.update_question(session, question_id, body, actor_id=principal.id)
+
+
+@router.get("/questions/{question_id}/versions", response_model=list[QuestionVersionOut], tags=["bank"])
+async def question_versions(
+    question_id: int, principal: StaffUser, session: SessionDep
+) -> list[QuestionVersionOut]:
+    """Every version of the question, the current one first; earlier ones are what edits replaced."""
+    return await service.question_versions(session, question_id)
 
 
 @router.delete(

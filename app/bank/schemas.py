@@ -123,3 +123,22 @@ class QuestionPage(BaseModel):
 
 class RetiredOut(BaseModel):
     status: str = "retired"
+
+
+class QuestionVersionOut(BaseModel):
+    """One version of a question as it was (answers refer to that version's option ids)."""
+
+    version: int
+    current: bool
+    made_at: datetime
+    bank_id: int
+    knowledge_area_id: int
+    knowledge_area_full_name: str
+    type: str
+    stem: str
+    options: list[OptionOut]
+    answer: Any
+    explanation: str
+    difficulty: int
+    points: int
+    tags: list[str]

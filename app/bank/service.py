@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, String, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.bank.models import Bank, KnowledgeArea, Question, QuestionStatus
+from app.bank.models import Bank, KnowledgeArea, Question, QuestionStatus, QuestionVersion
 from app.bank.schemas import (
     AreaCreate,
     AreaOut,
@@ -23,6 +23,7 @@ from app.bank.schemas import (
     QuestionOut,
     QuestionPage,
     QuestionUpdate,
+    QuestionVersionOut,
 )
 from app.bank.validation import answer_indexes, check_authoring
 from app.core.errors import Conflict, NotFound, Unprocessable
@@ -542,8 +543,36 @@ def _answer_following_texts(question: Question, texts: list[str]) -> Any:
     return [index(oid) for oid in question.answer]
 
 
-async def update_question(session: AsyncSession, question_id: int, body: QuestionUpdate) -> QuestionOut:
-    """Edit a question; `version` goes up when anything changes. Attempts keep their own copy."""
+VERSIONED_FIELDS = (
+    "bank_id",
+    "knowledge_area_id",
+    "type",
+    "stem",
+    "options",
+    "answer",
+    "explanation",
+    "difficulty",
+    "points",
+    "tags",
+)
+
+
+def archive_version(question: Question, actor_id: int | None) -> QuestionVersion:
+    """The question's current content as a history row, before an edit replaces it."""
+    return QuestionVersion(
+        question_id=question.id,
+        version=question.version,
+        content={name: getattr(question, name) for name in VERSIONED_FIELDS},
+        made_at=question.updated_at,
+        replaced_by_id=actor_id,
+    )
+
+
+async def update_question(
+    session: AsyncSession, question_id: int, body: QuestionUpdate, actor_id: int | None = None
+) -> QuestionOut:
+    """Edit a question: when anything changes the old content is archived as a version and
+    `version` goes up. Attempts keep their own snapshot, so finished ones never change."""
     question = await get_question(session, question_id)
     qtype = body.type if body.type is not None else question.type
     stem = body.stem if body.stem is not None else question.stem
@@ -580,6 +609,7 @@ async def update_question(session: AsyncSession, question_id: int, body: Questio
     }
     changed = {k: v for k, v in new_values.items() if getattr(question, k) != v}
     if changed:
+        session.add(archive_version(question, actor_id))
         for field, value in changed.items():
             setattr(question, field, value)
         question.version = question.version + 1
@@ -616,3 +646,30 @@ async def restore_question(session: AsyncSession, question_id: int) -> QuestionO
         question.status = QuestionStatus.active
         await session.commit()
     return await question_view(session, question.id)
+
+
+async def question_versions(session: AsyncSession, question_id: int) -> list[QuestionVersionOut]:
+    """Every version of a question, newest (the current one) first."""
+    question = await get_question(session, question_id)
+    area_rows = await session.execute(select(KnowledgeArea.id, KnowledgeArea.full_name))
+    areas: dict[int, str] = {area_id: full_name for area_id, full_name in area_rows}
+    current = {name: getattr(question, name) for name in VERSIONED_FIELDS}
+    history = (
+        await session.execute(
+            select(QuestionVersion)
+            .where(QuestionVersion.question_id == question.id)
+            .order_by(QuestionVersion.version.desc())
+        )
+    ).scalars()
+    rows = [(question.version, current, question.updated_at, True)]
+    rows += [(v.version, v.content, v.made_at, False) for v in history]
+    return [
+        QuestionVersionOut(
+            version=version,
+            current=is_current,
+            made_at=made_at,
+            knowledge_area_full_name=areas.get(content["knowledge_area_id"], ""),
+            **{name: content[name] for name in VERSIONED_FIELDS},
+        )
+        for version, content, made_at, is_current in rows
+    ]

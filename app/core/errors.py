@@ -13,6 +13,8 @@ class AppError(Exception):
     status_code = 400
     code = "bad_request"
     detail = "Bad request"
+    # More fields for the error body beside detail and code (e.g. an English message).
+    extra: dict[str, Any] | None = None
 
     def __init__(
         self,
@@ -78,7 +80,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
         return JSONResponse(
-            {"detail": exc.detail, "code": exc.code}, status_code=exc.status_code, headers=exc.headers
+            {"detail": exc.detail, "code": exc.code, **(exc.extra or {})},
+            status_code=exc.status_code,
+            headers=exc.headers,
         )
 
     @app.exception_handler(StarletteHTTPException)

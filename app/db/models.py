@@ -1,8 +1,9 @@
 """Every model, imported in one place so Alembic and the tests see the whole schema."""
 
 from app.auth.models import AuthSession, RefreshToken
-from app.bank.models import Bank, KnowledgeArea, Question
+from app.bank.models import Bank, KnowledgeArea, Question, QuestionVersion
 from app.db.base import Base
+from app.imports.models import ImportJob
 from app.practice.models import PracticeAnswer, PracticeItem, PracticeSession, WrongBookEntry
 from app.quizzes.models import Attempt, AttemptItem, AttemptResponse, Quiz, QuizRule, QuizTarget
 from app.units.models import Unit, User
@@ -13,12 +14,14 @@ __all__ = [
     "AttemptResponse",
     "AuthSession",
     "Bank",
+    "ImportJob",
     "Base",
     "KnowledgeArea",
     "PracticeAnswer",
     "PracticeItem",
     "PracticeSession",
     "Question",
+    "QuestionVersion",
     "Quiz",
     "QuizRule",
     "QuizTarget",

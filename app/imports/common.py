@@ -18,6 +18,8 @@ from app.imports.messages import message
 
 DEFAULT_POINTS = {"single": 1, "multiple": 2, "true_false": 1, "fill_blank": 2}
 DEFAULT_DIFFICULTY = 2
+# Where questions that name no knowledge area go.
+DEFAULT_AREA = "未分类"
 LETTERS = "ABCDEFGH"
 assert len(LETTERS) == MAX_OPTIONS
 
@@ -125,6 +127,8 @@ class ParseResult:
     rejected: list[Rejected] = dataclasses.field(default_factory=list)
     issues: list[Issue] = dataclasses.field(default_factory=list)
     encoding: str | None = None
+    # The bank the file names, for formats that carry one (JSON, YAML): the default target.
+    bank_name: str | None = None
 
     @property
     def total(self) -> int:

@@ -49,6 +49,7 @@ class FileRejected(Unprocessable):
         super().__init__(message(code, **params), code=code)
         self.params = params
         self.message_en = message(code, "en", **params)
+        self.extra = {"message_en": self.message_en, "params": params}
 
 
 def check_size(size: int, limit: int = MAX_UPLOAD_BYTES) -> None:
