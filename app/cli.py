@@ -199,9 +199,11 @@ def _run_import(
         _print_preview(preview)
         if preview["committed"]:
             typer.echo("已导入: " + json.dumps(out["result"], ensure_ascii=False))
-        elif commit and status:
-            typer.echo("有错误，未导入：修正后重新导入，或加 --valid-only 只导入有效行。", err=True)
-        elif not commit:
+        elif status:
+            typer.echo(
+                "有错误，未写入任何数据：修正后重新导入，或加 --commit --valid-only 只导入有效行。", err=True
+            )
+        else:
             typer.echo("预览完成，未写入任何数据；确认无误后加 --commit 导入。")
     raise typer.Exit(status)
 
