@@ -159,7 +159,7 @@ def _run_import(
                         session, principal, file_name=path.name, data=data, **options
                     )
                 out = (await service.job_out(session, job)).model_dump(mode="json")
-                errors = out["counts"].get("errors", 0)
+                errors = len(out["errors"])
                 status = 1 if errors and not (commit and valid_only) else 0
                 if commit and status == 0:
                     out = (
@@ -179,7 +179,7 @@ def _run_import(
         )
         raise typer.Exit(2) from None
     preview = {
-        "valid": out["counts"].get("errors", 0) == 0,
+        "valid": not out["errors"],
         "job_id": out["id"],
         "file": out["file_name"],
         "format": out["format"],

@@ -94,6 +94,7 @@ async def test_preview_writes_nothing_and_commit_imports(
         "duplicates_in_file": 0,
         "duplicates_in_bank": 0,
         "to_import": 3,
+        "other_problems": 0,
     }
     assert job["new_knowledge_areas"] == ["未分类", "警示教育/新知识点"]
     assert job["format"] == "yaml" and len(job["file_sha256"]) == 64

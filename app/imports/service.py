@@ -1,6 +1,7 @@
 """Import jobs: preview (parse and check, write nothing to the bank or roster), then an atomic
 commit. A job keeps what its preview showed and what its commit did."""
 
+import bisect
 import hashlib
 import importlib
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from app.bank.service import (
 from app.core.deps import Principal
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.db.types import utcnow
-from app.imports.common import DEFAULT_AREA, ParsedQuestion, ParseResult, answer_text
+from app.imports.common import DEFAULT_AREA, Issue, ParsedQuestion, ParseResult, answer_text
 from app.imports.files import detect_format, read_table
 from app.imports.models import ImportJob, ImportKind, ImportStatus
 from app.imports.schemas import ImportJobOut, ImportJobPage, ItemPage, PersonRef
@@ -106,14 +107,41 @@ async def _missing_areas(session: AsyncSession, full_names: set[str]) -> list[st
     return sorted(wanted - existing, key=lambda name: (name.count("/"), name))
 
 
+def attach_issues(
+    parsed: ParseResult, errors: list[Issue]
+) -> tuple[dict[tuple[int | None, int | None], list[dict[str, Any]]], int]:
+    """Each problem under the rejected question it belongs to — the question starting at or
+    before its line (a problem may point at the bad answer line) or on its row — and how many
+    belong to no question (a stray line). Stray problems count as errors too."""
+    starts = sorted(
+        [(q.line, False) for q in parsed.questions if q.line is not None]
+        + [(r.line, True) for r in parsed.rejected if r.line is not None]
+    )
+    lines = [line for line, _ in starts]
+    rejected_rows = {r.row for r in parsed.rejected if r.row is not None}
+    attached: dict[tuple[int | None, int | None], list[dict[str, Any]]] = {}
+    stray = 0
+    for problem in errors:
+        key: tuple[int | None, int | None] | None = None
+        if problem.row is not None:
+            key = (None, problem.row) if problem.row in rejected_rows else None
+        elif problem.line is not None:
+            at = bisect.bisect_right(lines, problem.line) - 1
+            if at >= 0 and starts[at][1]:
+                key = (starts[at][0], None)
+        if key is None:
+            stray += 1
+        else:
+            attached.setdefault(key, []).append(problem.as_dict())
+    return attached, stray
+
+
 def plan_bank(
     parsed: ParseResult, in_bank: dict[str, int], default_area: str
 ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
     """Counts, duplicates and preview items (with what to write) for a parsed file: pure."""
-    issues_at: dict[tuple[int | None, int | None], list[dict[str, Any]]] = {}
     errors = [i for i in parsed.issues if i.code not in WARNING_CODES]
-    for problem in errors:
-        issues_at.setdefault((problem.line, problem.row), []).append(problem.as_dict())
+    issues_at, stray = attach_issues(parsed, errors)
     items: list[dict[str, Any]] = []
     duplicates: list[dict[str, Any]] = []
     first_seen: dict[str, ParsedQuestion] = {}
@@ -164,7 +192,9 @@ def plan_bank(
                 "area": "",
                 "difficulty": None,
                 "points": None,
-                "issues": issues_at.get((rejected.line, rejected.row), []),
+                "issues": issues_at.get(
+                    (rejected.line, None) if rejected.row is None else (None, rejected.row), []
+                ),
             }
         )
     items.sort(key=_position)
@@ -173,6 +203,8 @@ def plan_bank(
         "total": parsed.total,
         "valid": len(parsed.questions),
         "errors": len(parsed.rejected),
+        # Problems that belong to no question (a stray line): they block a plain commit too.
+        "other_problems": stray,
         "duplicates_in_file": sum(1 for d in duplicates if d["kind"] == "in_file"),
         "duplicates_in_bank": sum(1 for d in duplicates if d["kind"] == "in_bank"),
         "to_import": to_import,
@@ -476,7 +508,7 @@ async def commit_job(
     job = await get_job(session, principal, job_id)
     if job.status != ImportStatus.previewed:
         raise Conflict(f"Import {job.id} was already {job.status}", code="import_not_pending")
-    if job.preview.get("counts", {}).get("errors") and not valid_only:
+    if (job.preview.get("errors") or job.preview.get("counts", {}).get("errors")) and not valid_only:
         raise Conflict(
             "The file has errors: fix them and upload it again, or choose to import only the valid rows",
             code="import_has_errors",

@@ -1,0 +1,1 @@
+"""Question parsers, one module per format."""
