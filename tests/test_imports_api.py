@@ -381,3 +381,88 @@ async def test_editing_a_question_keeps_its_earlier_version(
     assert await count(app, QuestionVersion) == 1
     officer = await login(client, "officer1")
     assert (await client.get(f"{API}/questions/{question_id}/versions", headers=officer)).status_code == 403
+
+
+# ---------------------------------------------------------------- rosters through the API
+
+ROSTER_CSV = """单位,上级单位,警号,姓名,手机号,角色,状态
+甲县新派出所,甲县,100001,新警一,13800000001,民警,在职
+甲县新派出所,甲县,100002,新警二,,民警,在职
+甲县人民法院,甲县,officer1,张三,13900000000,,在职
+"""
+
+
+async def upload_roster(client: AsyncClient, headers: dict[str, str], content: str, **form: Any) -> Any:
+    return await client.post(
+        f"{API}/imports/roster",
+        headers=headers,
+        files={"file": ("roster.csv", content.encode("utf-8-sig"), "text/csv")},
+        data={k: str(v) for k, v in form.items()},
+    )
+
+
+async def test_roster_preview_then_commit_creates_units_and_officers(
+    app: FastAPI, client: AsyncClient, world: World
+) -> None:
+    from app.units.models import Unit, User
+
+    unit_admin = await login(client, "unitadmin")
+    users_before, units_before = await count(app, User), await count(app, Unit)
+    response = await upload_roster(client, unit_admin, ROSTER_CSV)
+    assert response.status_code == 201, response.text
+    job = response.json()
+    assert job["kind"] == "roster" and job["errors"] == [], job["errors"]
+    assert job["counts"]["create"] == 2 and job["counts"]["update"] == 1
+    assert job["new_units"] == ["示范市/甲县/甲县新派出所"]
+    assert (await count(app, User), await count(app, Unit)) == (users_before, units_before)
+    items = (await client.get(f"{API}/imports/{job['id']}/items?status=update", headers=unit_admin)).json()
+    assert items["items"][0]["changes"]["phone"] == [None, "13900000000"]
+
+    committed = await client.post(f"{API}/imports/{job['id']}/commit", headers=unit_admin, json={})
+    assert committed.status_code == 200, committed.text
+    result = committed.json()["result"]
+    assert result["units_created"] == 1 and result["created"] == 2 and result["updated"] == 1
+    passwords = {p["police_number"]: p["password"] for p in result["initial_passwords"]}
+    assert set(passwords) == {"100001", "100002"}
+    # The passwords are shown once: not kept on the job.
+    stored = (await client.get(f"{API}/imports/{job['id']}", headers=unit_admin)).json()
+    assert "initial_passwords" not in stored["result"]
+    new_officer = await client.post(
+        f"{API}/auth/login", json={"username": "100001", "password": passwords["100001"]}
+    )
+    assert new_officer.status_code == 200 and new_officer.json()["user"]["must_change_password"] is True
+
+    again = (await upload_roster(client, unit_admin, ROSTER_CSV)).json()
+    assert again["counts"]["unchanged"] == 3 and again["counts"]["create"] == 0
+
+
+async def test_roster_leavers_are_deactivated_not_deleted(
+    app: FastAPI, client: AsyncClient, world: World
+) -> None:
+    from app.units.models import User
+
+    admin = await login(client, "admin")
+    officer = await login(client, "officer1")
+    leaving = "单位,上级单位,警号,姓名,状态\n甲县人民法院,甲县,officer1,张三,离职\n"
+    job = (await upload_roster(client, admin, leaving)).json()
+    assert job["counts"]["deactivate"] == 1
+    before = await count(app, User)
+    await client.post(f"{API}/imports/{job['id']}/commit", headers=admin, json={})
+    assert await count(app, User) == before
+    assert (await client.get(f"{API}/me", headers=officer)).status_code == 401
+
+
+async def test_roster_out_of_scope_rows_are_errors(client: AsyncClient, world: World) -> None:
+    other_admin = await login(client, "otheradmin")
+    job = (await upload_roster(client, other_admin, ROSTER_CSV)).json()
+    assert job["counts"]["errors"] >= 3
+    assert {e["field"] for e in job["errors"]} <= {"单位", "上级单位", "警号"}
+    refused = await client.post(f"{API}/imports/{job['id']}/commit", headers=other_admin, json={})
+    assert refused.status_code == 409 and refused.json()["code"] == "import_has_errors"
+    officer = await login(client, "officer1")
+    assert (await upload_roster(client, officer, ROSTER_CSV)).status_code == 403
+    inspector = await login(client, "inspector")
+    assert (await upload_roster(client, inspector, ROSTER_CSV)).status_code == 403
+    # Another unit admin's roster job is invisible to this one.
+    unit_admin = await login(client, "unitadmin")
+    assert (await client.get(f"{API}/imports/{job['id']}", headers=unit_admin)).status_code == 404

@@ -24,6 +24,16 @@ def hash_password(password: str) -> str:
     return password_hash.hash(password)
 
 
+# Initial passwords are random (about 69 bits) and must be changed at first login, so guessing
+# them offline is hopeless at any Argon2 cost; a light cost lets a roster of thousands of new
+# officers commit in seconds instead of minutes. Chosen passwords always get the full cost.
+_initial_password_hash = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=8 * 1024, parallelism=1),))
+
+
+def hash_initial_password(password: str) -> str:
+    return _initial_password_hash.hash(password)
+
+
 def verify_password(password: str, hashed: str | None) -> bool:
     if hashed is None:
         password_hash.verify(password, _DUMMY_HASH)

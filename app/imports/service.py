@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -30,7 +31,7 @@ from app.units.models import Role, Unit, User
 from app.units.service import in_subtree
 
 # Problems that do not stop a row from importing (shown as warnings).
-WARNING_CODES = frozenset({"unknown_column"})
+WARNING_CODES = frozenset({"unknown_column", "roster_new_person_inactive"})
 
 
 # Each parser is a pure function of the bytes, imported when its format first arrives.
@@ -339,7 +340,7 @@ async def preview_roster(
     table = read_table(data, fmt, ROSTER_SHEETS)
     rows, parse_issues = parse_roster(table)
     plan = await plan_roster(session, principal, rows, deactivate_missing=deactivate_missing)
-    issues = [*parse_issues, *plan.issues]
+    issues = [*parse_issues, *plan.issues, *plan.warnings]
     job = ImportJob(
         kind=ImportKind.roster,
         file_name=file_name[:255],
@@ -368,12 +369,27 @@ async def commit_roster(session: AsyncSession, principal: Principal, job: Import
     from app.imports.roster_service import apply_roster
 
     rows = roster_rows_from_payload(job.payload.get("rows", []))
-    if job.valid_only:
-        bad_rows = {item.get("row") for item in job.payload.get("items", []) if item.get("status") == "error"}
-        rows = [row for row in rows if row.row not in bad_rows]
-    result: dict[str, Any] = await apply_roster(
-        session, principal, rows, deactivate_missing=job.deactivate_missing
+    # Rows with errors are skipped, not removed: their people still count as "in the file" (so
+    # deactivate_missing spares them) and units they name are still known.
+    skip = (
+        [
+            item["row"]
+            for item in job.payload.get("items", [])
+            if item.get("status") == "error" and item.get("row")
+        ]
+        if job.valid_only
+        else []
     )
+    try:
+        result: dict[str, Any] = await apply_roster(
+            session, principal, rows, deactivate_missing=job.deactivate_missing, skip_rows=skip
+        )
+    except IntegrityError as exc:
+        # Another import or an admin created the same person or unit since the preview.
+        await session.rollback()
+        raise Conflict(
+            "The roster changed since this preview: upload the file again", code="import_stale"
+        ) from exc
     return result
 
 

@@ -450,12 +450,17 @@ async def update_user(
     for field, value in changes.items():
         setattr(user, field, value)
     if body.is_active is not None and body.is_active != user.is_active:
-        user.is_active = body.is_active
-        user.deactivated_at = None if body.is_active else utcnow()
-        if not body.is_active:
-            await revoke_all_sessions(session, user.id, "deactivated")
+        await set_active(session, user, body.is_active)
     await session.commit()
     return _user_out(user, unit.name)
+
+
+async def set_active(session: AsyncSession, user: User, active: bool) -> None:
+    """Deactivate (from now, every login ended; never deleted) or reactivate a person."""
+    user.is_active = active
+    user.deactivated_at = None if active else utcnow()
+    if not active:
+        await revoke_all_sessions(session, user.id, "deactivated")
 
 
 async def reset_password(session: AsyncSession, principal: Principal, user_id: int) -> PasswordReset:
