@@ -1,6 +1,8 @@
 import { createRouter, createWebHistory } from 'vue-router'
 import type { RouteRecordRaw } from 'vue-router'
 import { useAuthStore } from '@/stores/auth'
+import type { Role } from '@/api/types'
+import { BANK_ROLES, ROSTER_ROLES, roleAllowed } from '@/utils/roles'
 // The screens an officer needs first (and during a quiz) are in the main bundle; the rest load on demand.
 import LoginView from '@/views/LoginView.vue'
 import HomeView from '@/views/HomeView.vue'
@@ -12,6 +14,8 @@ declare module 'vue-router' {
     public?: boolean
     /** Shows the bottom tab bar, with this tab active. */
     tab?: 'home' | 'practice' | 'profile'
+    /** Only these roles may open the page (the admin area); others are sent elsewhere. */
+    roles?: Role[]
   }
 }
 
@@ -29,6 +33,64 @@ const routes: RouteRecordRaw[] = [
   },
   { path: '/wrong-book', name: 'wrong-book', component: () => import('@/views/WrongBookView.vue') },
   { path: '/profile', name: 'profile', component: () => import('@/views/ProfileView.vue'), meta: { tab: 'profile' } },
+  // The admin area (desktop): its own lazily loaded chunks, so the officer's bundle stays as it is.
+  {
+    path: '/admin',
+    component: () => import('@/views/admin/AdminLayout.vue'),
+    meta: { roles: ROSTER_ROLES },
+    children: [
+      {
+        path: '',
+        name: 'admin',
+        redirect: () => {
+          const auth = useAuthStore()
+          return { name: auth.user && auth.user.role === 'admin' ? 'admin-bank' : 'admin-units' }
+        },
+      },
+      {
+        path: 'bank',
+        name: 'admin-bank',
+        component: () => import('@/views/admin/BankBrowserView.vue'),
+        meta: { roles: BANK_ROLES },
+      },
+      {
+        path: 'bank/import',
+        name: 'admin-bank-import',
+        component: () => import('@/views/admin/BankImportView.vue'),
+        meta: { roles: BANK_ROLES },
+      },
+      {
+        path: 'questions/:questionId(\\d+)',
+        name: 'admin-question',
+        component: () => import('@/views/admin/QuestionEditView.vue'),
+        meta: { roles: BANK_ROLES },
+      },
+      {
+        path: 'roster',
+        name: 'admin-roster',
+        component: () => import('@/views/admin/RosterImportView.vue'),
+        meta: { roles: ROSTER_ROLES },
+      },
+      {
+        path: 'units',
+        name: 'admin-units',
+        component: () => import('@/views/admin/UnitTreeView.vue'),
+        meta: { roles: ROSTER_ROLES },
+      },
+      {
+        path: 'imports',
+        name: 'admin-imports',
+        component: () => import('@/views/admin/ImportHistoryView.vue'),
+        meta: { roles: ROSTER_ROLES },
+      },
+      {
+        path: 'imports/:importId(\\d+)',
+        name: 'admin-import',
+        component: () => import('@/views/admin/ImportPreviewView.vue'),
+        meta: { roles: ROSTER_ROLES },
+      },
+    ],
+  },
   { path: '/:pathMatch(.*)*', redirect: '/' },
 ]
 
@@ -48,6 +110,11 @@ router.beforeEach((to) => {
   }
   if (auth.mustChangePassword && to.name !== 'password') {
     return { name: 'password', query: { redirect: to.fullPath } }
+  }
+  // Role checks of the admin area (the server checks again): every matched record must allow the role.
+  const role = auth.user ? auth.user.role : null
+  if (!to.matched.every((record) => roleAllowed(role, record.meta.roles))) {
+    return roleAllowed(role, ROSTER_ROLES) ? { name: 'admin' } : { name: 'home' }
   }
   return true
 })

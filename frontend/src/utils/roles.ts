@@ -1,0 +1,18 @@
+// Who may open which admin page (the server checks again). Kept apart from the admin helpers:
+// the router and the officer screens need only this, and it stays in the main bundle.
+import type { Role } from '@/api/types'
+
+/** Question banks and their imports: administrators. */
+export const BANK_ROLES: Role[] = ['admin']
+/** The roster, the unit tree and import history: administrators and unit administrators. */
+export const ROSTER_ROLES: Role[] = ['admin', 'unit_admin']
+
+export function roleAllowed(role: string | null | undefined, allowed: Role[] | undefined): boolean {
+  if (!allowed) return true
+  return !!role && (allowed as string[]).indexOf(role) >= 0
+}
+
+/** May open the admin area at all. */
+export function canManage(role: string | null | undefined): boolean {
+  return roleAllowed(role, ROSTER_ROLES)
+}
