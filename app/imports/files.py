@@ -213,6 +213,7 @@ def _first_nonempty(rows: Iterator[tuple[int, list[str]]]) -> tuple[int, list[st
 def read_xlsx(data: bytes, preferred_sheets: tuple[str, ...] = ()) -> Table:
     """The first sheet (or the first of `preferred_sheets` that exists), values not formulas."""
     import openpyxl  # heavy: only when an xlsx arrives
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
     open_zip(data, ".xlsx")
     try:
@@ -224,6 +225,10 @@ def read_xlsx(data: bytes, preferred_sheets: tuple[str, ...] = ()) -> Table:
     if chosen is None:
         raise FileRejected("no_questions")
     sheet = book[chosen]
+    # The <dimension> record can be wrong (some tools write "A1" whatever the size); read-only
+    # mode trusts it and would cut rows and columns without a word.
+    if isinstance(sheet, ReadOnlyWorksheet):
+        sheet.reset_dimensions()
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         try:

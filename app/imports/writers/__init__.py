@@ -1,0 +1,1 @@
+"""Question writers, one module per export format; each reads back through its parser unchanged."""
