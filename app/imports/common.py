@@ -453,7 +453,16 @@ def check_draft(draft: Draft) -> ParsedQuestion | list[Issue]:
             "options_not_allowed": "options",
             "no_blanks": "stem",
         }.get(exc.code, "answer")
-        return [issue(exc.code, field=field_name, detail=str(exc.detail), blank=BLANK, **at)]
+        # The params are for the zh-CN/English texts; exc.detail is English only.
+        return [
+            issue(
+                exc.code,
+                field=field_name,
+                stem_blanks=stem.count(BLANK),
+                answer_blanks=len(answer) if isinstance(answer, list) else 0,
+                **at,
+            )
+        ]
     return ParsedQuestion(
         type=checked.type.value,
         stem=checked.stem,

@@ -29,10 +29,10 @@ ZH: dict[str, str] = {
     "multiple_needs_two_answers": "多选题至少要有两个正确选项：请补全答案，或把题型改为单选题。",
     "duplicate_answer": "答案中同一个选项出现了两次：请删除重复的字母。",
     "answer_not_true_false": "判断题答案“{answer}”无法识别：请写 正确/错误、对/错、√/×、是/否 或 T/F。",
-    "invalid_answer": "答案格式不正确：{detail}",
+    "invalid_answer": "答案格式不正确：单选写一个字母，多选写两个以上字母，判断写 正确/错误，填空的多个空用 | 分隔、同一空的多个答案用 ; 分隔。",
     "empty_blank": "填空题有空的答案：每个空至少要有一个可接受的答案，多个空用 | 分隔，同一空的多个答案用 ; 分隔。",
     "no_blanks": "填空题题干中没有空：请用 ____（至少三个下划线）标出每个空。",
-    "blank_count_mismatch": "题干中空的个数与答案个数不一致（{detail}）：多个空的答案用 | 分隔，同一空的多个可接受答案用 ; 分隔。",
+    "blank_count_mismatch": "题干中有 {stem_blanks} 个空（____），答案却有 {answer_blanks} 个：多个空的答案用 | 分隔，同一空的多个可接受答案用 ; 分隔。",
     "unknown_area": "知识点“{value}”不存在，导入时将新建。",
     # the file as a whole
     "file_too_large": "文件过大（{size_mb} MB，上限 {limit_mb} MB）：请拆分后分批导入。",
@@ -81,11 +81,12 @@ EN: dict[str, str] = {
     "duplicate_answer": "The answer names the same option twice: remove the repeated letter.",
     "answer_not_true_false": "True/false answer “{answer}” is not recognised: write 正确/错误, 对/错, √/×, "
     "是/否 or T/F.",
-    "invalid_answer": "The answer is not valid: {detail}",
+    "invalid_answer": "The answer is not valid: one letter for single choice, two or more for multiple choice, "
+    "正确/错误 for true/false, | between blanks and ; between accepted texts of one blank.",
     "empty_blank": "A blank has no accepted answer: separate blanks with | and accepted texts of one blank with ;.",
     "no_blanks": "The question has no blanks: mark each blank with ____ (three or more underscores).",
-    "blank_count_mismatch": "Blanks in the text and answers do not match ({detail}): separate blanks with | "
-    "and accepted texts of one blank with ;.",
+    "blank_count_mismatch": "The text has {stem_blanks} blanks (____) but the answer has {answer_blanks}: "
+    "separate blanks with | and accepted texts of one blank with ;.",
     "unknown_area": "Knowledge area “{value}” does not exist and will be created.",
     "file_too_large": "The file is too large ({size_mb} MB, limit {limit_mb} MB): split it.",
     "empty_file": "The file is empty.",
