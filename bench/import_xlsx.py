@@ -24,7 +24,6 @@ from bench.common import (
     PROJECT_ROOT,
     database_url,
     machine,
-    print_rows,
     ratio,
     reset_database,
     write_results,
@@ -188,16 +187,21 @@ def run_phase(name: str, url: str, file: Path, job_id: int | None = None) -> dic
 # Orchestration --------------------------------------------------------------------------------
 
 
-async def prepare(url: str) -> None:
+def prepare(url: str) -> None:
     """A migrated, empty database with one administrator."""
     from app.db.migrations import upgrade
+
+    if url.startswith("postgresql"):
+        asyncio.run(reset_database(url))
+    upgrade(url)  # Alembic runs its own event loop
+    asyncio.run(add_admin(url))
+
+
+async def add_admin(url: str) -> None:
     from app.db.session import Database
     from app.units.models import Role
     from app.units.service import create_unit, create_user
 
-    if url.startswith("postgresql"):
-        await reset_database(url)
-    upgrade(url)
     database = Database(_settings(url))
     try:
         async with database.sessionmaker() as session:
@@ -241,7 +245,7 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     results: dict[str, Any] = {"questions": args.questions, "file_kib": file.stat().st_size // 1024}
     for db, url in targets.items():
-        asyncio.run(prepare(url))
+        prepare(url)
         floor_read = run_phase("floor-read", url, file)
         preview = run_phase("preview", url, file)
         assert preview["counts"]["to_import"] == args.questions, preview["counts"]
@@ -268,7 +272,10 @@ def main() -> None:
                     "rss_peak_mb": measured["rss_peak_mb"],
                 }
             )
-    print_rows(rows)
+    columns = list(rows[0])
+    print("  ".join(columns))
+    for row in rows:
+        print("  ".join(f"{row[c]:.2f}" if isinstance(row[c], float) else str(row[c]) for c in columns))
     results["rows"] = rows
     results["machine"] = machine()
     print(f"results: {write_results('import_xlsx', results)}")

@@ -28,6 +28,7 @@ from app.bank.schemas import (
 from app.bank.validation import answer_indexes, check_authoring
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.db.session import get_or_raise
+from app.db.types import utcnow
 from app.quizzes.models import AttemptItem, QuizRule
 
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
@@ -102,10 +103,10 @@ async def get_or_create_bank(session: AsyncSession, name: str, description: str 
     return bank
 
 
-def new_question(
+def question_row(
     *,
-    bank: Bank,
-    area: KnowledgeArea,
+    bank_id: int,
+    area_id: int,
     qtype: str,
     stem: str,
     option_texts: list[str],
@@ -114,34 +115,37 @@ def new_question(
     difficulty: int,
     points: int,
     tags: list[str] | None = None,
-) -> Question:
-    """A question from authoring form: `answer` uses option indexes (0-based) for choice types."""
+) -> dict[str, Any]:
+    """A new question's column values from authoring form (`answer` uses 0-based option
+    indexes for choice types): for one ORM object or a bulk insert of thousands."""
     ids: set[str] = set()
     options = []
     for text in option_texts:
         ids.add(oid := new_option_id(ids))
         options.append({"id": oid, "text": text})
-    if qtype == "single":
-        stored: Any = options[int(answer)]["id"]
-    elif qtype == "multiple":
-        stored = [options[int(i)]["id"] for i in answer]
-    else:
-        stored = answer
-    return Question(
-        bank_id=bank.id,
-        knowledge_area_id=area.id,
-        type=qtype,
-        stem=stem,
-        options=options,
-        answer=stored,
-        explanation=explanation,
-        difficulty=difficulty,
-        points=points,
-        status=QuestionStatus.active,
-        version=1,
-        tags=tags or [],
-        fingerprint=fingerprint(stem, option_texts),
-    )
+    now = utcnow()
+    return {
+        "bank_id": bank_id,
+        "knowledge_area_id": area_id,
+        "type": qtype,
+        "stem": stem,
+        "options": options,
+        "answer": stored_answer(qtype, options, answer),
+        "explanation": explanation,
+        "difficulty": difficulty,
+        "points": points,
+        "status": QuestionStatus.active,
+        "version": 1,
+        "tags": tags or [],
+        "fingerprint": fingerprint(stem, option_texts),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def new_question(*, bank: Bank, area: KnowledgeArea, **authoring: Any) -> Question:
+    """A question from authoring form (see `question_row`)."""
+    return Question(**question_row(bank_id=bank.id, area_id=area.id, **authoring))
 
 
 # ---------------------------------------------------------------- admin API: knowledge areas

@@ -212,32 +212,24 @@ def _first_nonempty(rows: Iterator[tuple[int, list[str]]]) -> tuple[int, list[st
 
 def read_xlsx(data: bytes, preferred_sheets: tuple[str, ...] = ()) -> Table:
     """The first sheet (or the first of `preferred_sheets` that exists), values not formulas."""
-    import openpyxl  # heavy: only when an xlsx arrives
-    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+    from app.imports.xlsx_reader import XlsxUnreadable, read_sheet_rows
 
-    open_zip(data, ".xlsx")
+    archive = open_zip(data, ".xlsx")
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for damaged files
-        raise FileRejected("corrupt_file", detail=type(exc).__name__) from exc
-    names = book.sheetnames
-    chosen = next((name for name in preferred_sheets if name in names), names[0] if names else None)
-    if chosen is None:
-        raise FileRejected("no_questions")
-    sheet = book[chosen]
-    # The <dimension> record can be wrong (some tools write "A1" whatever the size); read-only
-    # mode trusts it and would cut rows and columns without a word.
-    if isinstance(sheet, ReadOnlyWorksheet):
-        sheet.reset_dimensions()
+        chosen, sheet_rows = read_sheet_rows(archive, preferred_sheets)
+    except (XlsxUnreadable, zipfile.BadZipFile, ValueError) as exc:
+        raise FileRejected("corrupt_file", detail=str(exc)[:200]) from exc
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         try:
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            for number, values in sheet_rows:
                 if number > MAX_ROWS + 1:
                     raise FileRejected("too_many_rows", count=f">{MAX_ROWS}", limit=MAX_ROWS)
                 yield number, [cell_text(v) for v in values]
+        except (XlsxUnreadable, zipfile.BadZipFile, ValueError) as exc:
+            raise FileRejected("corrupt_file", detail=str(exc)[:200]) from exc
         finally:
-            book.close()
+            archive.close()
 
     iterator = rows()
     first = _first_nonempty(iterator)
