@@ -274,6 +274,8 @@ const en: typeof zhCN = {
     downloadFailed: 'The download failed. Please try again.',
     row: 'Row {n}',
     line: 'Line {n}',
+    questionNumber: 'Question {n}',
+    paragraph: 'Paragraph {n}',
     rowHead: 'Row',
     fields: {
       type: 'Type',

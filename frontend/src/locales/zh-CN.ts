@@ -272,6 +272,8 @@ export default {
     downloadFailed: '下载失败，请稍后重试。',
     row: '第 {n} 行',
     line: '第 {n} 行',
+    questionNumber: '第 {n} 题',
+    paragraph: '第 {n} 段',
     rowHead: '行号',
     fields: {
       type: '题型',
