@@ -27,6 +27,7 @@ from app.practice.router import router as practice_router
 from app.quizzes.router import router as quizzes_router
 from app.quizzes.service import FrozenQuizCache, ShapeCache
 from app.quizzes.sweep import run_sweeper
+from app.stats.router import router as stats_router
 from app.units.router import router as units_router
 
 log = logging.getLogger("yingzhi")
@@ -44,6 +45,7 @@ def api_router() -> APIRouter:
         bank_router,
         imports_router,
         practice_router,
+        stats_router,
     ):
         router.include_router(domain_router)
     return router

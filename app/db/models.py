@@ -6,6 +6,7 @@ from app.db.base import Base
 from app.imports.models import ImportJob
 from app.practice.models import PracticeAnswer, PracticeItem, PracticeSession, WrongBookEntry
 from app.quizzes.models import Attempt, AttemptItem, AttemptResponse, Quiz, QuizRule, QuizTarget
+from app.stats.models import Evaluation
 from app.units.models import Unit, User
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "AuthSession",
     "Bank",
     "Base",
+    "Evaluation",
     "ImportJob",
     "KnowledgeArea",
     "PracticeAnswer",

@@ -21,7 +21,7 @@ from app.imports.common import LETTERS, MAX_POINTS, ParsedQuestion, answer_text
 from app.imports.files import MAX_ROWS
 from app.imports.parsers.tabular import BANK_COLUMNS, BANK_SHEET, TYPE_WORDS, column_letter
 
-CellValue = str | int | None
+CellValue = str | int | float | None
 
 COLUMN_WIDTHS: dict[str, int] = {
     "题型": 10,

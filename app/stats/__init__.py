@@ -1,0 +1,1 @@
+"""Mastery statistics, item analysis, evaluations (targets) and the acceptance report."""

@@ -1,0 +1,457 @@
+"""Statistics from the stored attempts, SQL first: the database counts and sums, Python only
+rolls the per-unit results up the unit tree. Nothing is cached, so a submission shows at once.
+
+Definitions (README, "Statistics"):
+- roster: active officers (role officer) by their current unit; participants: those of them with a
+  finished attempt in the selection; participation = participants ÷ roster.
+- scores: one attempt per officer and quiz (first by default, or best, or last) among the finished
+  attempts in the selection, counted in the unit the officer was in when it started.
+"""
+
+from collections import defaultdict
+from collections.abc import Hashable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Float, Select, cast, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.bank.models import KnowledgeArea, Question
+from app.core.deps import Principal
+from app.core.errors import NotFound, Unprocessable
+from app.db.types import utcnow
+from app.quizzes.models import Attempt, AttemptItem, AttemptStatus, Quiz
+from app.stats import aggregate, formulas
+from app.stats.aggregate import AreaMarks, ChosenAttempt, Thresholds
+from app.stats.formulas import AttemptMarks, SlotMark
+from app.stats.models import Evaluation
+from app.stats.schemas import (
+    AttemptChoice,
+    EvaluationRef,
+    ItemAnalysisOut,
+    NonParticipant,
+    NonParticipants,
+    QuestionStatsOut,
+    QuizRef,
+    SelectionOut,
+    TestStatsOut,
+    TrendPoint,
+    UnitRef,
+    UnitReport,
+    WeakQuestion,
+)
+from app.units.models import Role, Unit, User
+from app.units.service import get_unit_in_scope, in_subtree
+
+# Days (for date ranges and trends) are days where the units are.
+REPORT_TIMEZONE = ZoneInfo("Asia/Shanghai")
+WEAKEST = 10
+WEAKEST_MIN_ANSWERS = 3
+NON_PARTICIPANTS_LISTED = 1000
+
+
+@dataclass(frozen=True)
+class Selection:
+    quiz_ids: tuple[int, ...] = ()
+    date_from: date | None = None
+    date_to: date | None = None
+    attempts: AttemptChoice = "first"
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, REPORT_TIMEZONE).astimezone(UTC)
+
+
+def attempt_conditions(selection: Selection) -> list[Any]:
+    conditions: list[Any] = [Attempt.status == AttemptStatus.finished]
+    if selection.quiz_ids:
+        conditions.append(Attempt.quiz_id.in_(selection.quiz_ids))
+    if selection.date_from is not None:
+        conditions.append(Attempt.finished_at >= _day_start(selection.date_from))
+    if selection.date_to is not None:
+        conditions.append(Attempt.finished_at < _day_start(selection.date_to + timedelta(days=1)))
+    return conditions
+
+
+def chosen_attempts(selection: Selection, unit_path: str) -> Select[Any]:
+    """One finished attempt per officer and quiz in the selection, where it was made in the subtree."""
+    if selection.attempts == "best":
+        order: tuple[Any, ...] = (
+            (cast(Attempt.score_milli, Float) / Attempt.max_score_milli).desc(),
+            Attempt.number.asc(),
+        )
+    elif selection.attempts == "last":
+        order = (Attempt.number.desc(),)
+    else:
+        order = (Attempt.number.asc(),)
+    ranked = (
+        select(
+            Attempt.id,
+            Attempt.user_id,
+            Attempt.quiz_id,
+            Attempt.unit_id,
+            Attempt.score_milli,
+            Attempt.max_score_milli,
+            Attempt.passed,
+            Attempt.finished_at,
+            func.row_number()
+            .over(partition_by=(Attempt.user_id, Attempt.quiz_id), order_by=order)
+            .label("rank"),
+        )
+        .join(Unit, Unit.id == Attempt.unit_id)
+        .where(*attempt_conditions(selection), in_subtree(Unit.path, unit_path))
+        .subquery()
+    )
+    return select(ranked).where(ranked.c.rank == 1)
+
+
+async def selection_from(
+    session: AsyncSession,
+    *,
+    quiz_ids: list[int],
+    date_from: date | None,
+    date_to: date | None,
+    attempts: AttemptChoice,
+    evaluation_id: int | None,
+) -> tuple[Selection, Evaluation | None]:
+    evaluation = None
+    if evaluation_id is not None:
+        evaluation = await get_evaluation(session, evaluation_id)
+        return (
+            Selection(
+                tuple(evaluation.quiz_ids),
+                evaluation.date_from,
+                evaluation.date_to,
+                evaluation.attempts,  # type: ignore[arg-type]
+            ),
+            evaluation,
+        )
+    if not quiz_ids and date_from is None and date_to is None:
+        raise Unprocessable(
+            "Choose quizzes (quiz_id), a date range (from, to) or an evaluation", code="selection_required"
+        )
+    if date_from and date_to and date_from > date_to:
+        raise Unprocessable("`from` is after `to`", code="invalid_date_range")
+    return Selection(tuple(sorted(set(quiz_ids))), date_from, date_to, attempts), evaluation
+
+
+async def get_evaluation(session: AsyncSession, evaluation_id: int) -> Evaluation:
+    evaluation = await session.get(Evaluation, evaluation_id)
+    if evaluation is None:
+        raise NotFound(f"Evaluation {evaluation_id} does not exist", code="evaluation_not_found")
+    return evaluation
+
+
+def thresholds_of(evaluation: Evaluation | None) -> Thresholds | None:
+    if evaluation is None:
+        return None
+    return Thresholds(
+        evaluation.min_participation_percent, evaluation.min_pass_rate_percent, evaluation.min_mean_percent
+    )
+
+
+async def _subtree_units(session: AsyncSession, unit: Unit) -> dict[int, tuple[str, str]]:
+    rows = await session.execute(
+        select(Unit.id, Unit.path, Unit.name).where(in_subtree(Unit.path, unit.path))
+    )
+    return {unit_id: (path, name) for unit_id, path, name in rows}
+
+
+async def _full_name(session: AsyncSession, unit: Unit) -> str:
+    ids = [int(part) for part in unit.path.strip("/").split("/")]
+    names = dict((await session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids)))).all())
+    return "/".join(names[i] for i in ids if i in names)
+
+
+def _roster_query(unit_path: str) -> Any:
+    return (
+        select(User.unit_id, func.count(User.id))
+        .join(Unit, Unit.id == User.unit_id)
+        .where(User.role == Role.officer, User.is_active.is_(True), in_subtree(Unit.path, unit_path))
+        .group_by(User.unit_id)
+    )
+
+
+def _took_part(selection: Selection) -> Any:
+    return select(Attempt.id).where(Attempt.user_id == User.id, *attempt_conditions(selection)).exists()
+
+
+async def _selection_out(session: AsyncSession, selection: Selection) -> SelectionOut:
+    quizzes: list[QuizRef] = []
+    if selection.quiz_ids:
+        rows = await session.execute(
+            select(Quiz.id, Quiz.title).where(Quiz.id.in_(selection.quiz_ids)).order_by(Quiz.id)
+        )
+        quizzes = [QuizRef(id=quiz_id, title=title) for quiz_id, title in rows]
+    return SelectionOut(
+        quiz_ids=list(selection.quiz_ids),
+        quizzes=quizzes,
+        date_from=selection.date_from,
+        date_to=selection.date_to,
+        attempts=selection.attempts,
+    )
+
+
+async def _chosen(session: AsyncSession, selection: Selection, unit_path: str) -> list[ChosenAttempt]:
+    rows = await session.execute(chosen_attempts(selection, unit_path))
+    return [
+        ChosenAttempt(
+            r.id, r.user_id, r.quiz_id, r.unit_id, r.score_milli or 0, r.max_score_milli, bool(r.passed)
+        )
+        for r in rows
+    ]
+
+
+async def unit_report(
+    session: AsyncSession,
+    principal: Principal,
+    unit_id: int,
+    selection: Selection,
+    evaluation: Evaluation | None = None,
+) -> UnitReport:
+    unit = await get_unit_in_scope(session, principal, unit_id)
+    units = await _subtree_units(session, unit)
+    paths = {uid: path for uid, (path, _) in units.items()}
+    names = {uid: name for uid, (_, name) in units.items()}
+
+    roster = dict((await session.execute(_roster_query(unit.path))).all())
+    participants = dict((await session.execute(_roster_query(unit.path).where(_took_part(selection)))).all())
+    attempts = await _chosen(session, selection, unit.path)
+    thresholds = thresholds_of(evaluation)
+
+    tallies = aggregate.tally_units(paths, roster, participants, attempts)
+    total, buckets = aggregate.roll_up(tallies, paths, unit.id)
+    children = sorted(
+        (uid for uid in buckets if uid != unit.id), key=lambda uid: (paths[uid].count("/"), names[uid], uid)
+    )
+    own_tally = buckets.get(unit.id)
+    own = (
+        aggregate.figures(unit.id, names[unit.id], own_tally, thresholds)
+        if own_tally and (own_tally.roster or own_tally.percents)
+        else None
+    )
+
+    # Marks per unit × question × area in one scan of the chosen attempts' items.
+    chosen = chosen_attempts(selection, unit.path).subquery()
+    mark_rows = (
+        await session.execute(
+            select(
+                chosen.c.unit_id,
+                AttemptItem.question_id,
+                AttemptItem.knowledge_area_id,
+                func.count(AttemptItem.id),
+                func.sum(AttemptItem.awarded_milli),
+                func.sum(AttemptItem.points),
+            )
+            .join(chosen, chosen.c.id == AttemptItem.attempt_id)
+            .group_by(chosen.c.unit_id, AttemptItem.question_id, AttemptItem.knowledge_area_id)
+        )
+    ).all()
+    area_sums: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+    question_sums: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for row_unit, question_id, area_id, answered, awarded, points in mark_rows:
+        area_sums[(row_unit, area_id)][0] += int(awarded or 0)
+        area_sums[(row_unit, area_id)][1] += int(points or 0) * 1000
+        sums = question_sums[question_id]
+        sums[0] += int(answered)
+        sums[1] += int(awarded or 0)
+        sums[2] += int(points or 0) * 1000
+    area_rows = await session.execute(
+        select(KnowledgeArea.id, KnowledgeArea.full_name, KnowledgeArea.path, KnowledgeArea.depth)
+    )
+    areas = {area_id: (full_name, path, depth) for area_id, full_name, path, depth in area_rows}
+    mastery, matrix = aggregate.area_mastery(
+        [AreaMarks(u, a, s[0], s[1]) for (u, a), s in area_sums.items()], areas, paths, unit.id
+    )
+    return UnitReport(
+        unit=UnitRef(id=unit.id, name=unit.name, full_name=await _full_name(session, unit)),
+        selection=await _selection_out(session, selection),
+        generated_at=utcnow(),
+        evaluation=EvaluationRef(
+            id=evaluation.id,
+            name=evaluation.name,
+            min_participation_percent=evaluation.min_participation_percent,
+            min_pass_rate_percent=evaluation.min_pass_rate_percent,
+            min_mean_percent=evaluation.min_mean_percent,
+        )
+        if evaluation
+        else None,
+        summary=aggregate.figures(unit.id, unit.name, total, thresholds),
+        own=own,
+        children=[aggregate.figures(uid, names[uid], buckets[uid], thresholds) for uid in children],
+        areas=mastery,
+        area_matrix=matrix,
+        weakest_questions=await _weakest(session, question_sums, areas),
+        non_participants=await _non_participants(session, unit.path, selection),
+    )
+
+
+async def _weakest(
+    session: AsyncSession, sums: dict[int, list[int]], areas: dict[int, tuple[str, str, int]]
+) -> list[WeakQuestion]:
+    ranked = sorted(
+        (awarded / possible, question_id, answered)
+        for question_id, (answered, awarded, possible) in sums.items()
+        if answered >= WEAKEST_MIN_ANSWERS and possible
+    )[:WEAKEST]
+    if not ranked:
+        return []
+    rows = await session.execute(
+        select(Question.id, Question.stem, Question.type, Question.knowledge_area_id).where(
+            Question.id.in_([question_id for _, question_id, _ in ranked])
+        )
+    )
+    questions = {qid: (stem, qtype, area_id) for qid, stem, qtype, area_id in rows}
+    return [
+        WeakQuestion(
+            question_id=question_id,
+            stem=questions[question_id][0],
+            type=questions[question_id][1],
+            knowledge_area=areas.get(questions[question_id][2], ("", "", 0))[0],
+            answered=answered,
+            facility_percent=round(facility * 100, 2),
+        )
+        for facility, question_id, answered in ranked
+        if question_id in questions
+    ]
+
+
+async def _non_participants(session: AsyncSession, unit_path: str, selection: Selection) -> NonParticipants:
+    conditions = (
+        User.role == Role.officer,
+        User.is_active.is_(True),
+        in_subtree(Unit.path, unit_path),
+        ~_took_part(selection),
+    )
+    total = (
+        await session.execute(
+            select(func.count(User.id)).join(Unit, Unit.id == User.unit_id).where(*conditions)
+        )
+    ).scalar_one()
+    rows = await session.execute(
+        select(User.id, User.name, User.police_number, User.unit_id, Unit.name)
+        .join(Unit, Unit.id == User.unit_id)
+        .where(*conditions)
+        .order_by(Unit.path, User.police_number, User.id)
+        .limit(NON_PARTICIPANTS_LISTED)
+    )
+    return NonParticipants(
+        total=total,
+        items=[
+            NonParticipant(user_id=uid, name=name, police_number=number, unit_id=unit_id, unit_name=unit_name)
+            for uid, name, number, unit_id, unit_name in rows
+        ],
+    )
+
+
+async def trend(
+    session: AsyncSession, principal: Principal, unit_id: int, selection: Selection, bucket: str
+) -> list[TrendPoint]:
+    """Per day (or week, starting Monday) where the units are: attempts counted, mean and pass
+    rate of that period, and officers who had taken part by its end."""
+    unit = await get_unit_in_scope(session, principal, unit_id)
+    rows = (await session.execute(chosen_attempts(selection, unit.path))).all()
+    periods: dict[date, list[Any]] = defaultdict(list)
+    for row in rows:
+        day = row.finished_at.astimezone(REPORT_TIMEZONE).date()
+        if bucket == "week":
+            day -= timedelta(days=day.weekday())
+        periods[day].append(row)
+    seen: set[int] = set()
+    points = []
+    for period in sorted(periods):
+        members = periods[period]
+        seen.update(r.user_id for r in members)
+        percents = [(r.score_milli or 0) * 100 / r.max_score_milli for r in members if r.max_score_milli]
+        points.append(
+            TrendPoint(
+                period=period,
+                scored=len(members),
+                participants_cumulative=len(seen),
+                mean_percent=round(sum(percents) / len(percents), 2) if percents else None,
+                pass_rate_percent=round(sum(1 for r in members if r.passed) * 100 / len(members), 2),
+            )
+        )
+    return points
+
+
+async def item_analysis(
+    session: AsyncSession, principal: Principal, quiz_id: int, unit_id: int | None, attempts: AttemptChoice
+) -> ItemAnalysisOut:
+    """Moodle's item analysis (app.stats.formulas) over the quiz's counted attempts in a unit's
+    subtree (default: the caller's unit; every unit for an administrator). A slot is a rule's
+    k-th question of the paper, like one of Moodle's random slots."""
+    quiz = await session.get(Quiz, quiz_id)
+    if quiz is None:
+        raise NotFound(f"Quiz {quiz_id} does not exist", code="quiz_not_found")
+    if unit_id is None and principal.role == Role.admin:
+        unit_path, unit_ref = "/", UnitRef(id=0, name="全部单位", full_name="全部单位")
+    else:
+        unit = await get_unit_in_scope(
+            session, principal, unit_id if unit_id is not None else principal.unit_id
+        )
+        unit_path = unit.path
+        unit_ref = UnitRef(id=unit.id, name=unit.name, full_name=await _full_name(session, unit))
+    chosen = chosen_attempts(Selection((quiz.id,), attempts=attempts), unit_path).subquery()
+    rows = await session.execute(
+        select(
+            AttemptItem.attempt_id,
+            AttemptItem.rule_position,
+            AttemptItem.question_id,
+            AttemptItem.awarded_milli,
+            AttemptItem.points,
+        )
+        .join(chosen, chosen.c.id == AttemptItem.attempt_id)
+        .order_by(AttemptItem.attempt_id, AttemptItem.rule_position, AttemptItem.position)
+    )
+    papers: dict[int, dict[Hashable, SlotMark]] = defaultdict(dict)
+    drawn: dict[tuple[int, int], int] = defaultdict(int)
+    for attempt_id, rule_position, question_id, awarded, points in rows:
+        k = drawn[(attempt_id, rule_position)]
+        drawn[(attempt_id, rule_position)] = k + 1
+        papers[attempt_id][(rule_position, k)] = SlotMark(question_id, (awarded or 0) / 1000, float(points))
+    analysis = formulas.item_analysis([AttemptMarks(aid, slots) for aid, slots in papers.items()])
+    info = await session.execute(
+        select(Question.id, Question.stem, Question.type, KnowledgeArea.full_name)
+        .join(KnowledgeArea, KnowledgeArea.id == Question.knowledge_area_id)
+        .where(Question.id.in_([q.question_id for q in analysis.questions]))
+    )
+    about = {qid: (stem, qtype, area) for qid, stem, qtype, area in info}
+
+    def r(value: float | None) -> float | None:
+        return None if value is None else round(value, 2)
+
+    test = analysis.test
+    return ItemAnalysisOut(
+        quiz=QuizRef(id=quiz.id, title=quiz.title),
+        unit=unit_ref,
+        attempts=len(papers),
+        small_sample=len(papers) < aggregate.SMALL_SAMPLE,
+        test=TestStatsOut(
+            mean=r(test.mean),
+            median=r(test.median),
+            sd=r(test.sd),
+            skewness=r(test.skewness),
+            kurtosis=r(test.kurtosis),
+            cic=r(test.cic),
+            error_ratio=r(test.error_ratio),
+            standard_error=r(test.standard_error),
+        ),
+        questions=[
+            QuestionStatsOut(
+                question_id=q.question_id,
+                stem=about.get(q.question_id, ("", "", ""))[0],
+                type=about.get(q.question_id, ("", "", ""))[1],
+                knowledge_area=about.get(q.question_id, ("", "", ""))[2],
+                count=q.count,
+                facility=r(q.facility),
+                sd=r(q.sd),
+                discrimination_index=r(q.discrimination_index),
+                discriminative_efficiency=r(q.discriminative_efficiency),
+                flags=list(q.flags),
+            )
+            for q in analysis.questions
+        ],
+    )
