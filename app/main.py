@@ -27,6 +27,8 @@ from app.practice.router import router as practice_router
 from app.quizzes.router import router as quizzes_router
 from app.quizzes.service import FrozenQuizCache, ShapeCache
 from app.quizzes.sweep import run_sweeper
+from app.spot.live import LiveBus
+from app.spot.router import router as spot_router
 from app.stats.router import router as stats_router
 from app.units.router import router as units_router
 
@@ -46,6 +48,7 @@ def api_router() -> APIRouter:
         imports_router,
         practice_router,
         stats_router,
+        spot_router,
     ):
         router.include_router(domain_router)
     return router
@@ -57,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.database.open_raw_pool()
+        await app.state.live.start()
         sweeper: asyncio.Task[None] | None = None
         if settings.sweep_enabled:
             sweeper = asyncio.create_task(run_sweeper(app.state.database, settings))
@@ -67,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 sweeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await sweeper
+            await app.state.live.stop()
             if app.state.redis is not None:
                 await app.state.redis.aclose()
             await app.state.database.dispose()
@@ -86,6 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Per app, not per module: each app (and each test) has its own database.
     app.state.shape_cache = ShapeCache()
     app.state.frozen_quizzes = FrozenQuizCache()
+    app.state.live = LiveBus()
+    app.state.spot_quizzes = {}  # quiz id -> its spot session id, or None
     install_error_handlers(app)
     app.include_router(api_router())
 

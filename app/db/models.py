@@ -6,6 +6,7 @@ from app.db.base import Base
 from app.imports.models import ImportJob
 from app.practice.models import PracticeAnswer, PracticeItem, PracticeSession, WrongBookEntry
 from app.quizzes.models import Attempt, AttemptItem, AttemptResponse, Quiz, QuizRule, QuizTarget
+from app.spot.models import OralCheck, SpotAudit, SpotParticipant, SpotSession
 from app.stats.models import Evaluation
 from app.units.models import Unit, User
 
@@ -19,6 +20,7 @@ __all__ = [
     "Evaluation",
     "ImportJob",
     "KnowledgeArea",
+    "OralCheck",
     "PracticeAnswer",
     "PracticeItem",
     "PracticeSession",
@@ -28,6 +30,9 @@ __all__ = [
     "QuizRule",
     "QuizTarget",
     "RefreshToken",
+    "SpotAudit",
+    "SpotParticipant",
+    "SpotSession",
     "Unit",
     "User",
     "WrongBookEntry",

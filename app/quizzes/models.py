@@ -68,6 +68,8 @@ class Quiz(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
+    # "quiz", or "spot" for the hidden quiz behind a spot session (never listed, counted apart).
+    kind: Mapped[str] = mapped_column(String(10), default="quiz", server_default="quiz", index=True)
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default=QuizStatus.draft, index=True)
     time_limit_seconds: Mapped[int] = mapped_column(Integer)

@@ -14,6 +14,7 @@ from app.quizzes.schemas import (
     SaveIn,
     SaveOut,
 )
+from app.spot.notify import notify_spot_board
 
 router = APIRouter()
 
@@ -62,7 +63,7 @@ async def save_response(
 ) -> SaveOut:
     """Autosave one answer: idempotent, the highest `seq` wins. One database statement."""
     state = request.app.state
-    return await service.save_response(
+    saved = await service.save_response(
         state.database,
         state.settings,
         state.shape_cache,
@@ -72,13 +73,18 @@ async def save_response(
         body.response,
         body.seq,
     )
+    if saved.accepted:
+        await notify_spot_board(request, attempt_id, "answered")
+    return saved
 
 
 @router.post("/attempts/{attempt_id}/submit", response_model=AttemptResult, tags=["officer"])
 async def submit(
-    attempt_id: int, principal: CurrentUser, session: SessionDep, settings: SettingsDep
+    attempt_id: int, principal: CurrentUser, session: SessionDep, settings: SettingsDep, request: Request
 ) -> AttemptResult:
-    return await service.submit(session, settings, principal, attempt_id)
+    result = await service.submit(session, settings, principal, attempt_id)
+    await notify_spot_board(request, attempt_id, "submitted", session)
+    return result
 
 
 # Authoring and oversight

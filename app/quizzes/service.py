@@ -326,7 +326,9 @@ async def quiz_out(session: AsyncSession, quiz_id: int) -> QuizOut:
 
 
 async def list_quizzes(session: AsyncSession, principal: Principal) -> list[QuizOut]:
-    ids = list((await session.execute(select(Quiz.id).order_by(Quiz.id.desc()))).scalars())
+    ids = list(
+        (await session.execute(select(Quiz.id).where(Quiz.kind == "quiz").order_by(Quiz.id.desc()))).scalars()
+    )
     if not principal.is_admin:
         targets = await _quiz_targets(session, ids)
         ids = [qid for qid in ids if _reaches_subtree(targets.get(qid, []), principal.unit_path)]
@@ -368,7 +370,13 @@ def _milli_to_points(milli: int | None) -> float:
 async def my_quizzes(session: AsyncSession, settings: Settings, principal: Principal) -> list[MyQuiz]:
     now = utcnow()
     quizzes = (
-        (await session.execute(select(Quiz).where(Quiz.status != QuizStatus.draft).order_by(Quiz.id.desc())))
+        (
+            await session.execute(
+                select(Quiz)
+                .where(Quiz.status != QuizStatus.draft, Quiz.kind == "quiz")
+                .order_by(Quiz.id.desc())
+            )
+        )
         .scalars()
         .all()
     )
@@ -668,11 +676,14 @@ async def start_attempt(
     settings: Settings,
     principal: Principal,
     quiz_id: int,
+    *,
+    allow_spot: bool = False,
 ) -> tuple[AttemptOut, bool]:
-    """(the attempt, True when newly created). Resumes the attempt in progress if there is one."""
+    """(the attempt, True when newly created). Resumes the attempt in progress if there is one.
+    A spot session's hidden quiz starts only through joining the session (`allow_spot`)."""
     now = utcnow()
     quiz = await session.get(Quiz, quiz_id)
-    if quiz is None or quiz.status == QuizStatus.draft:
+    if quiz is None or quiz.status == QuizStatus.draft or (quiz.kind == "spot" and not allow_spot):
         raise NotFound(f"Quiz {quiz_id} does not exist", code="quiz_not_found")
     frozen = await frozen_cache.get(session, quiz)
     if not _targets_cover(frozen.targets, principal.unit_id, principal.unit_path):
@@ -824,6 +835,7 @@ class AttemptShape:
     user_id: int
     deadline: datetime
     items: dict[int, ItemShape]
+    quiz_id: int = 0
 
 
 class ShapeCache:
@@ -850,7 +862,9 @@ async def _attempt_shape(
     if shape is not None:
         return shape
     head = (
-        await conn.execute(select(Attempt.user_id, Attempt.deadline).where(Attempt.id == attempt_id))
+        await conn.execute(
+            select(Attempt.user_id, Attempt.deadline, Attempt.quiz_id).where(Attempt.id == attempt_id)
+        )
     ).one_or_none()
     if head is None:
         return None
@@ -867,7 +881,7 @@ async def _attempt_shape(
         )
         for item_id, qtype, options, answer in rows
     }
-    shape = AttemptShape(user_id=head.user_id, deadline=head.deadline, items=items)
+    shape = AttemptShape(user_id=head.user_id, deadline=head.deadline, items=items, quiz_id=head.quiz_id)
     shape_cache.put(attempt_id, shape)
     return shape
 

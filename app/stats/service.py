@@ -65,7 +65,11 @@ def _day_start(day: date) -> datetime:
 
 
 def attempt_conditions(selection: Selection) -> list[Any]:
-    conditions: list[Any] = [Attempt.status == AttemptStatus.finished]
+    # Spot-session results are reported apart (`spot_sessions`), never mixed into quiz figures.
+    conditions: list[Any] = [
+        Attempt.status == AttemptStatus.finished,
+        Attempt.quiz_id.in_(select(Quiz.id).where(Quiz.kind == "quiz")),
+    ]
     if selection.quiz_ids:
         conditions.append(Attempt.quiz_id.in_(selection.quiz_ids))
     if selection.date_from is not None:
@@ -285,6 +289,7 @@ async def unit_report(
         area_matrix=matrix,
         weakest_questions=await _weakest(session, question_sums, areas),
         non_participants=await _non_participants(session, unit.path, selection),
+        spot_sessions=await spot_summaries(session, unit.path, selection),
     )
 
 
@@ -455,3 +460,15 @@ async def item_analysis(
             for q in analysis.questions
         ],
     )
+
+
+async def spot_summaries(session: AsyncSession, unit_path: str, selection: Selection) -> list[dict[str, Any]]:
+    """Spot sessions in the subtree (within the date range, when one is given), labelled."""
+    from app.spot.service import summaries_for_units
+
+    found = await summaries_for_units(session, unit_path)
+    if selection.date_from or selection.date_to:
+        start = _day_start(selection.date_from).isoformat() if selection.date_from else ""
+        end = _day_start(selection.date_to + timedelta(days=1)).isoformat() if selection.date_to else "~"
+        found = [s for s in found if s["drawn_at"] and start <= s["drawn_at"] < end]
+    return found

@@ -1,0 +1,1 @@
+"""On-site spot sessions: verifiable draws of officers, phone answers watched live, oral questioning."""
