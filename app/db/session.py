@@ -1,6 +1,6 @@
 """Async engine and sessions. SQLite: WAL, foreign keys on, busy timeout."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, TypeVar
 
 import asyncpg
@@ -111,3 +111,20 @@ async def get_or_raise(session: AsyncSession, model: type[T], ident: int, error:
     if row is None:
         raise error
     return row
+
+
+async def fetch_tuples(session: AsyncSession, stmt: Any) -> Sequence[Sequence[Any]]:
+    """All rows of a large SELECT as plain tuples. On PostgreSQL it goes straight to asyncpg on
+    the session's own connection (same transaction): for a few hundred thousand rows that is
+    about half the time of SQLAlchemy's result rows. Values come back raw (no type decorators),
+    so use it for plain integers and strings only."""
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql":
+        return (await session.execute(stmt)).all()
+    compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    params = [compiled.params[name] for name in compiled.positiontup or ()]
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    records = await driver.fetch(str(compiled), *params)
+    return [tuple(record) for record in records]

@@ -158,7 +158,18 @@ class AttemptItem(Base):
     """A question exactly as served in one attempt: later edits to the bank never reach it."""
 
     __tablename__ = "attempt_items"
-    __table_args__ = (UniqueConstraint("attempt_id", "position"),)
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "position"),
+        # Covers the statistics' aggregates (index-only scans): the rows themselves are wide.
+        Index(
+            "ix_attempt_items_marks",
+            "attempt_id",
+            "knowledge_area_id",
+            "question_id",
+            "points",
+            "awarded_milli",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"))

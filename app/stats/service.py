@@ -15,12 +15,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, Select, cast, func, select
+from sqlalchemy import Float, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.bank.models import KnowledgeArea, Question
 from app.core.deps import Principal
 from app.core.errors import NotFound, Unprocessable
+from app.db.session import fetch_tuples
 from app.db.types import utcnow
 from app.quizzes.models import Attempt, AttemptItem, AttemptStatus, Quiz
 from app.stats import aggregate, formulas
@@ -79,8 +80,25 @@ def attempt_conditions(selection: Selection) -> list[Any]:
     return conditions
 
 
-def chosen_attempts(selection: Selection, unit_path: str) -> Select[Any]:
+def chosen_attempts(selection: Selection, unit_path: str) -> Any:
     """One finished attempt per officer and quiz in the selection, where it was made in the subtree."""
+    if selection.attempts == "first":
+        # An officer's first attempt is attempt number 1 (a second can start only after it has
+        # finished): a plain indexed filter, no window over every attempt.
+        return (
+            select(
+                Attempt.id,
+                Attempt.user_id,
+                Attempt.quiz_id,
+                Attempt.unit_id,
+                Attempt.score_milli,
+                Attempt.max_score_milli,
+                Attempt.passed,
+                Attempt.finished_at,
+            )
+            .join(Unit, Unit.id == Attempt.unit_id)
+            .where(*attempt_conditions(selection), Attempt.number == 1, in_subtree(Unit.path, unit_path))
+        )
     if selection.attempts == "best":
         order: tuple[Any, ...] = (
             (cast(Attempt.score_milli, Float) / Attempt.max_score_milli).desc(),
@@ -239,29 +257,34 @@ async def unit_report(
 
     # Marks per unit × question × area in one scan of the chosen attempts' items.
     chosen = chosen_attempts(selection, unit.path).subquery()
-    mark_rows = (
-        await session.execute(
+    # Two narrow aggregates (per unit × area, per question) are much cheaper than one per
+    # unit × question × area, and send a few hundred rows instead of tens of thousands.
+    area_sums: dict[tuple[int, int], list[int]] = {
+        (row_unit, area_id): [int(awarded or 0), int(points or 0) * 1000]
+        for row_unit, area_id, awarded, points in await session.execute(
             select(
                 chosen.c.unit_id,
-                AttemptItem.question_id,
                 AttemptItem.knowledge_area_id,
-                func.count(AttemptItem.id),
                 func.sum(AttemptItem.awarded_milli),
                 func.sum(AttemptItem.points),
             )
             .join(chosen, chosen.c.id == AttemptItem.attempt_id)
-            .group_by(chosen.c.unit_id, AttemptItem.question_id, AttemptItem.knowledge_area_id)
+            .group_by(chosen.c.unit_id, AttemptItem.knowledge_area_id)
         )
-    ).all()
-    area_sums: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
-    question_sums: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for row_unit, question_id, area_id, answered, awarded, points in mark_rows:
-        area_sums[(row_unit, area_id)][0] += int(awarded or 0)
-        area_sums[(row_unit, area_id)][1] += int(points or 0) * 1000
-        sums = question_sums[question_id]
-        sums[0] += int(answered)
-        sums[1] += int(awarded or 0)
-        sums[2] += int(points or 0) * 1000
+    }
+    question_sums: dict[int, list[int]] = {
+        question_id: [int(answered), int(awarded or 0), int(points or 0) * 1000]
+        for question_id, answered, awarded, points in await session.execute(
+            select(
+                AttemptItem.question_id,
+                func.count(),
+                func.sum(AttemptItem.awarded_milli),
+                func.sum(AttemptItem.points),
+            )
+            .join(chosen, chosen.c.id == AttemptItem.attempt_id)
+            .group_by(AttemptItem.question_id)
+        )
+    }
     area_rows = await session.execute(
         select(KnowledgeArea.id, KnowledgeArea.full_name, KnowledgeArea.path, KnowledgeArea.depth)
     )
@@ -400,7 +423,8 @@ async def item_analysis(
         unit_path = unit.path
         unit_ref = UnitRef(id=unit.id, name=unit.name, full_name=await _full_name(session, unit))
     chosen = chosen_attempts(Selection((quiz.id,), attempts=attempts), unit_path).subquery()
-    rows = await session.execute(
+    rows = await fetch_tuples(
+        session,
         select(
             AttemptItem.attempt_id,
             AttemptItem.rule_position,
@@ -409,7 +433,7 @@ async def item_analysis(
             AttemptItem.points,
         )
         .join(chosen, chosen.c.id == AttemptItem.attempt_id)
-        .order_by(AttemptItem.attempt_id, AttemptItem.rule_position, AttemptItem.position)
+        .order_by(AttemptItem.attempt_id, AttemptItem.rule_position, AttemptItem.position),
     )
     papers: dict[int, dict[Hashable, SlotMark]] = defaultdict(dict)
     drawn: dict[tuple[int, int], int] = defaultdict(int)
