@@ -124,7 +124,7 @@ export interface Download {
   fileName: string
 }
 
-async function download(path: string, fallbackName: string): Promise<Download> {
+export async function download(path: string, fallbackName: string): Promise<Download> {
   const res = await authorizedFetch('GET', path)
   const fileName = fileNameFromDisposition(res.headers.get('Content-Disposition'), fallbackName)
   return { blob: await res.blob(), fileName }

@@ -2,7 +2,7 @@ import { createRouter, createWebHistory } from 'vue-router'
 import type { RouteRecordRaw } from 'vue-router'
 import { useAuthStore } from '@/stores/auth'
 import type { Role } from '@/api/types'
-import { BANK_ROLES, ROSTER_ROLES, roleAllowed } from '@/utils/roles'
+import { BANK_ROLES, EVALUATION_ROLES, ROSTER_ROLES, STATS_ROLES, roleAllowed } from '@/utils/roles'
 // The screens an officer needs first (and during a quiz) are in the main bundle; the rest load on demand.
 import LoginView from '@/views/LoginView.vue'
 import HomeView from '@/views/HomeView.vue'
@@ -37,14 +37,16 @@ const routes: RouteRecordRaw[] = [
   {
     path: '/admin',
     component: () => import('@/views/admin/AdminLayout.vue'),
-    meta: { roles: ROSTER_ROLES },
+    meta: { roles: STATS_ROLES },
     children: [
       {
         path: '',
         name: 'admin',
         redirect: () => {
           const auth = useAuthStore()
-          return { name: auth.user && auth.user.role === 'admin' ? 'admin-bank' : 'admin-units' }
+          const role = auth.user ? auth.user.role : null
+          if (role === 'admin') return { name: 'admin-bank' }
+          return { name: role === 'unit_admin' ? 'admin-units' : 'admin-stats' }
         },
       },
       {
@@ -88,6 +90,31 @@ const routes: RouteRecordRaw[] = [
         name: 'admin-import',
         component: () => import('@/views/admin/ImportPreviewView.vue'),
         meta: { roles: ROSTER_ROLES },
+      },
+      // Statistics (the unit in the path, the selection in the query) and the A4 report.
+      {
+        path: 'stats/:unitId(\\d+)?',
+        name: 'admin-stats',
+        component: () => import('@/views/admin/StatsDashboardView.vue'),
+        meta: { roles: STATS_ROLES },
+      },
+      {
+        path: 'stats/quizzes/:quizId(\\d+)',
+        name: 'admin-item-analysis',
+        component: () => import('@/views/admin/ItemAnalysisView.vue'),
+        meta: { roles: STATS_ROLES },
+      },
+      {
+        path: 'report/:unitId(\\d+)',
+        name: 'admin-report',
+        component: () => import('@/views/admin/UnitReportView.vue'),
+        meta: { roles: STATS_ROLES },
+      },
+      {
+        path: 'evaluations',
+        name: 'admin-evaluations',
+        component: () => import('@/views/admin/EvaluationsView.vue'),
+        meta: { roles: EVALUATION_ROLES },
       },
     ],
   },

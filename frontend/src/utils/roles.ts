@@ -6,6 +6,10 @@ import type { Role } from '@/api/types'
 export const BANK_ROLES: Role[] = ['admin']
 /** The roster, the unit tree and import history: administrators and unit administrators. */
 export const ROSTER_ROLES: Role[] = ['admin', 'unit_admin']
+/** Statistics and the acceptance report: all staff (inspectors read them too). */
+export const STATS_ROLES: Role[] = ['admin', 'unit_admin', 'inspector']
+/** Evaluations (targets): administrators. */
+export const EVALUATION_ROLES: Role[] = ['admin']
 
 export function roleAllowed(role: string | null | undefined, allowed: Role[] | undefined): boolean {
   if (!allowed) return true
@@ -15,4 +19,9 @@ export function roleAllowed(role: string | null | undefined, allowed: Role[] | u
 /** May open the admin area at all. */
 export function canManage(role: string | null | undefined): boolean {
   return roleAllowed(role, ROSTER_ROLES)
+}
+
+/** May open the admin area for its statistics (inspectors: statistics only). */
+export function canSeeStats(role: string | null | undefined): boolean {
+  return roleAllowed(role, STATS_ROLES)
 }
