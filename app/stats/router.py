@@ -57,10 +57,10 @@ def download(content: bytes, filename: str, media_type: str) -> Response:
     return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
-async def _report(
-    session: SessionDep, principal: StaffUser, unit_id: int, params: SelectionParams
-) -> UnitReport:
-    selection, evaluation = await service.selection_from(
+async def _selection(
+    session: SessionDep, params: SelectionParams
+) -> tuple[service.Selection, Evaluation | None]:
+    return await service.selection_from(
         session,
         quiz_ids=params.quiz_ids,
         date_from=params.date_from,
@@ -68,6 +68,12 @@ async def _report(
         attempts=params.attempts,
         evaluation_id=params.evaluation_id,
     )
+
+
+async def _report(
+    session: SessionDep, principal: StaffUser, unit_id: int, params: SelectionParams
+) -> UnitReport:
+    selection, evaluation = await _selection(session, params)
     return await service.unit_report(session, principal, unit_id, selection, evaluation)
 
 
@@ -110,14 +116,7 @@ async def trend(
     session: SessionDep,
     bucket: Annotated[str, Query(pattern="^(day|week)$")] = "day",
 ) -> list[TrendPoint]:
-    selection, _ = await service.selection_from(
-        session,
-        quiz_ids=params.quiz_ids,
-        date_from=params.date_from,
-        date_to=params.date_to,
-        attempts=params.attempts,
-        evaluation_id=params.evaluation_id,
-    )
+    selection, _ = await _selection(session, params)
     return await service.trend(session, principal, unit_id, selection, bucket)
 
 

@@ -80,6 +80,18 @@ def attempt_conditions(selection: Selection) -> list[Any]:
     return conditions
 
 
+CHOSEN_COLUMNS = (
+    Attempt.id,
+    Attempt.user_id,
+    Attempt.quiz_id,
+    Attempt.unit_id,
+    Attempt.score_milli,
+    Attempt.max_score_milli,
+    Attempt.passed,
+    Attempt.finished_at,
+)
+
+
 def chosen_attempts(selection: Selection, unit_path: str) -> Any:
     """One finished attempt per officer and quiz in the selection, where it was made in the subtree."""
     if selection.attempts == "first":
@@ -87,14 +99,7 @@ def chosen_attempts(selection: Selection, unit_path: str) -> Any:
         # finished): a plain indexed filter, no window over every attempt.
         return (
             select(
-                Attempt.id,
-                Attempt.user_id,
-                Attempt.quiz_id,
-                Attempt.unit_id,
-                Attempt.score_milli,
-                Attempt.max_score_milli,
-                Attempt.passed,
-                Attempt.finished_at,
+                *CHOSEN_COLUMNS,
             )
             .join(Unit, Unit.id == Attempt.unit_id)
             .where(*attempt_conditions(selection), Attempt.number == 1, in_subtree(Unit.path, unit_path))
@@ -110,14 +115,7 @@ def chosen_attempts(selection: Selection, unit_path: str) -> Any:
         order = (Attempt.number.asc(),)
     ranked = (
         select(
-            Attempt.id,
-            Attempt.user_id,
-            Attempt.quiz_id,
-            Attempt.unit_id,
-            Attempt.score_milli,
-            Attempt.max_score_milli,
-            Attempt.passed,
-            Attempt.finished_at,
+            *CHOSEN_COLUMNS,
             func.row_number()
             .over(partition_by=(Attempt.user_id, Attempt.quiz_id), order_by=order)
             .label("rank"),
