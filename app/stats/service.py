@@ -215,12 +215,11 @@ async def _selection_out(session: AsyncSession, selection: Selection) -> Selecti
 
 
 async def _chosen(session: AsyncSession, selection: Selection, unit_path: str) -> list[ChosenAttempt]:
-    rows = await session.execute(chosen_attempts(selection, unit_path))
+    # Columns in CHOSEN_COLUMNS order; finished_at (last) is not needed here.
+    rows = await fetch_tuples(session, chosen_attempts(selection, unit_path))
     return [
-        ChosenAttempt(
-            r.id, r.user_id, r.quiz_id, r.unit_id, r.score_milli or 0, r.max_score_milli, bool(r.passed)
-        )
-        for r in rows
+        ChosenAttempt(attempt_id, user_id, quiz_id, unit_id, score or 0, maximum, bool(passed))
+        for attempt_id, user_id, quiz_id, unit_id, score, maximum, passed, *_ in rows
     ]
 
 
