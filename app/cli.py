@@ -261,6 +261,53 @@ def import_roster(
     )
 
 
+@cli.command("verify-draw")
+def verify_draw(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="A draw record (GET …/draw-record) as JSON")
+    ],
+) -> None:
+    """Recompute a spot session's draw from its published record and print each check.
+    Exit status: 0 every check holds, 1 a check fails, 2 the file is not a usable draw record."""
+    from pydantic import ValidationError
+
+    from app.spot import draw
+    from app.spot.schemas import DrawRecord
+
+    try:
+        record = DrawRecord.model_validate_json(file.read_bytes())
+    except ValidationError as exc:
+        typer.echo(
+            f"error: {file} is not a draw record 不是抽取记录 ({exc.error_count()} problems)", err=True
+        )
+        raise typer.Exit(2) from None
+    if record.seed is None:
+        typer.echo("error: the seed is revealed only after the draw 尚未抽取，种子未公开", err=True)
+        raise typer.Exit(2)
+    roster = [draw.RosterEntry(number, user_id) for number, user_id in record.roster]
+    checks = [draw.Check("algorithm", record.algorithm == draw.ALGORITHM, record.algorithm, draw.ALGORITHM)]
+    checks += draw.verify(
+        roster=roster,
+        seed=record.seed,
+        count=record.count or 0,
+        published_commitment=record.seed_commitment,
+        published_roster_hash=record.roster_hash,
+        published_drawn=record.drawn or [],
+    )
+    if record.count is None and not record.drawn:
+        # Open to everyone in the unit: nobody was drawn, so only the commitments can be checked.
+        checks = [check for check in checks if check.name != "drawn"]
+        typer.echo("open to everyone in the unit: nothing drawn 全员参加，无抽取")
+    for check in checks:
+        if check.ok:
+            typer.echo(f"[OK]   {check.name}: {check.actual}")
+        else:
+            typer.echo(f"[FAIL] {check.name}: published {check.expected!r}, recomputed {check.actual!r}")
+    holds = all(check.ok for check in checks)
+    typer.echo("draw verified 抽取结果核验一致" if holds else "draw NOT verified 抽取结果核验不一致")
+    raise typer.Exit(0 if holds else 1)
+
+
 @cli.command("bank-template")
 def bank_template(path: Annotated[Path, typer.Argument()] = Path("题库导入模板.xlsx")) -> None:
     """Write the Excel template for question imports (with instructions and drop-downs)."""

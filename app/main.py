@@ -29,6 +29,8 @@ from app.quizzes.service import FrozenQuizCache, ShapeCache
 from app.quizzes.sweep import run_sweeper
 from app.spot.live import LiveBus
 from app.spot.router import router as spot_router
+from app.spot.service import ServedItems
+from app.spot.ws import router as spot_ws_router
 from app.stats.router import router as stats_router
 from app.units.router import router as units_router
 
@@ -49,6 +51,7 @@ def api_router() -> APIRouter:
         practice_router,
         stats_router,
         spot_router,
+        spot_ws_router,
     ):
         router.include_router(domain_router)
     return router
@@ -91,8 +94,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Per app, not per module: each app (and each test) has its own database.
     app.state.shape_cache = ShapeCache()
     app.state.frozen_quizzes = FrozenQuizCache()
-    app.state.live = LiveBus()
+    app.state.live = LiveBus(app.state.redis)
     app.state.spot_quizzes = {}  # quiz id -> its spot session id, or None
+    app.state.spot_items = ServedItems()  # items of spot attempts, for the live board
     install_error_handlers(app)
     app.include_router(api_router())
 

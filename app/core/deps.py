@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from starlette.requests import HTTPConnection
 
 from app.auth.models import AuthSession
 from app.core.config import Settings
@@ -106,7 +107,7 @@ async def check_login(conn: AsyncConnection, claims: AccessClaims) -> None:
         raise Forbidden("Change your password before continuing", code="password_change_required")
 
 
-def access_claims(request: Request, token: str | None) -> AccessClaims:
+def access_claims(request: HTTPConnection, token: str | None) -> AccessClaims:
     if not token:
         raise Unauthorized("Not authenticated", code="not_authenticated")
     settings: Settings = request.app.state.settings
@@ -116,7 +117,9 @@ def access_claims(request: Request, token: str | None) -> AccessClaims:
     return claims
 
 
-async def _principal(request: Request, token: str | None, session: AsyncSession) -> Principal:
+async def principal_from_token(
+    request: HTTPConnection, token: str | None, session: AsyncSession
+) -> Principal:
     claims = access_claims(request, token)
     row = (
         await session.execute(_PRINCIPAL_QUERY, {"user_id": claims.user_id, "session_id": claims.session_id})
@@ -148,7 +151,7 @@ ClaimsDep = Annotated[AccessClaims, Depends(token_claims)]
 async def principal_allowing_password_change(
     request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal:
-    return await _principal(request, token, session)
+    return await principal_from_token(request, token, session)
 
 
 async def current_principal(

@@ -83,10 +83,10 @@ async def join(
 
 
 @router.get("/spot/sessions/{spot_id}/board", response_model=SpotBoard)
-async def board(spot_id: int, principal: StaffUser, session: SessionDep) -> SpotBoard:
+async def board(spot_id: int, principal: StaffUser, session: SessionDep, request: Request) -> SpotBoard:
     """The live state (the WebSocket sends the same after every change)."""
     await service.get_hosted(session, principal, spot_id)
-    return await service.board(session, spot_id)
+    return await service.board(session, spot_id, request.app.state.spot_items)
 
 
 @router.post("/spot/sessions/{spot_id}/participants/{user_id}/excuse", status_code=204)

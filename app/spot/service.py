@@ -5,7 +5,8 @@ The database is the truth: the live board is rebuilt from it (`board`) whenever 
 """
 
 import secrets
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -559,99 +560,165 @@ async def _oral_out(session: AsyncSession, checks: list[OralCheck]) -> list[Oral
     ]
 
 
-async def board(session: AsyncSession, spot_id: int) -> SpotBoard:
-    """The live state, read fresh from the database (the host's view: keys included)."""
+@dataclass(frozen=True)
+class ServedItem:
+    """What the board needs of an item served in a spot attempt; it never changes once served."""
+
+    item_id: int
+    question_id: int
+    stem: str
+    type: str
+    answer: Any
+    options: tuple[tuple[str, str], ...]
+    points: int
+
+
+class ServedItems:
+    """Per-process cache of the items of spot attempts (per app: attempt ids are per database)."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self._size = size
+        self._data: OrderedDict[int, list[ServedItem]] = OrderedDict()
+
+    async def get(self, session: AsyncSession, attempt_ids: list[int]) -> dict[int, list[ServedItem]]:
+        missing = [a for a in attempt_ids if a not in self._data]
+        if missing:
+            rows = await session.execute(
+                select(
+                    AttemptItem.attempt_id,
+                    AttemptItem.id,
+                    AttemptItem.question_id,
+                    AttemptItem.stem,
+                    AttemptItem.type,
+                    AttemptItem.answer,
+                    AttemptItem.options,
+                    AttemptItem.points,
+                )
+                .where(AttemptItem.attempt_id.in_(missing))
+                .order_by(AttemptItem.attempt_id, AttemptItem.position)
+            )
+            found: dict[int, list[ServedItem]] = {a: [] for a in missing}
+            for attempt_id, item_id, qid, stem, qtype, answer, options, points in rows:
+                found[attempt_id].append(
+                    ServedItem(
+                        item_id,
+                        qid,
+                        stem,
+                        qtype,
+                        answer,
+                        tuple((o["id"], o["text"]) for o in options),
+                        points,
+                    )
+                )
+            for attempt_id, items in found.items():
+                self._data[attempt_id] = items
+                if len(self._data) > self._size:
+                    self._data.popitem(last=False)
+        return {a: self._data[a] for a in attempt_ids if a in self._data}
+
+
+async def board(session: AsyncSession, spot_id: int, served: ServedItems | None = None) -> SpotBoard:
+    """The live state, read fresh from the database (the host's view: keys included). What
+    changes — responses and attempt states — is read every time; served items come from `served`."""
     spot = await get_session(session, spot_id)
     rows = (
         await session.execute(
-            select(SpotParticipant, User.name, User.police_number, Unit.name)
+            select(
+                SpotParticipant.user_id,
+                SpotParticipant.drawn,
+                SpotParticipant.joined_at,
+                SpotParticipant.late,
+                SpotParticipant.excused,
+                SpotParticipant.excuse_reason,
+                SpotParticipant.attempt_id,
+                User.name,
+                User.police_number,
+                Unit.name,
+                Attempt.status,
+                Attempt.score_milli,
+                Attempt.max_score_milli,
+            )
             .join(User, User.id == SpotParticipant.user_id)
             .join(Unit, Unit.id == User.unit_id)
+            .outerjoin(Attempt, Attempt.id == SpotParticipant.attempt_id)
             .where(SpotParticipant.session_id == spot.id)
         )
     ).all()
-    attempt_ids = [p.attempt_id for p, *_ in rows if p.attempt_id is not None]
-    attempts = (
-        {
-            a.id: a
-            for a in (await session.execute(select(Attempt).where(Attempt.id.in_(attempt_ids)))).scalars()
-        }
-        if attempt_ids
-        else {}
-    )
-    items = (
-        (await session.execute(select(AttemptItem).where(AttemptItem.attempt_id.in_(attempt_ids))))
-        .scalars()
-        .all()
-        if attempt_ids
-        else []
-    )
-    responses = (
-        {
-            r.item_id: r.response
-            for r in (
+    attempt_ids = [r.attempt_id for r in rows if r.attempt_id is not None]
+    items = await (served or ServedItems()).get(session, attempt_ids) if attempt_ids else {}
+    responses: dict[int, Any] = (
+        dict(
+            (
                 await session.execute(
-                    select(AttemptResponse).where(AttemptResponse.attempt_id.in_(attempt_ids))
+                    select(AttemptResponse.item_id, AttemptResponse.response).where(
+                        AttemptResponse.attempt_id.in_(attempt_ids)
+                    )
                 )
-            ).scalars()
-        }
+            ).all()
+        )
         if attempt_ids
         else {}
     )
-    quiz = await session.get(Quiz, spot.quiz_id) if spot.quiz_id else None
+    scoring_mode = (
+        (
+            await session.execute(select(Quiz.multiple_scoring).where(Quiz.id == spot.quiz_id))
+        ).scalar_one_or_none()
+        if spot.quiz_id
+        else None
+    ) or "all_or_nothing"
     answered: dict[int, int] = defaultdict(int)
-    served: dict[int, int] = defaultdict(int)
     live: dict[int, dict[str, Any]] = {}
-    for item in items:
-        served[item.attempt_id] += 1
-        response = responses.get(item.id)
-        entry = live.setdefault(
-            item.question_id,
-            {"stem": item.stem, "type": item.type, "served": 0, "answered": 0, "correct": 0, "options": {}},
-        )
-        entry["served"] += 1
-        correct_ids = (
-            set(item.answer if isinstance(item.answer, list) else [item.answer])
-            if item.type in ("single", "multiple")
-            else set()
-        )
-        for option in item.options:
-            entry["options"].setdefault(option["id"], [option["text"], 0, option["id"] in correct_ids])
-        if response is None or scoring.is_blank(response):
-            continue
-        answered[item.attempt_id] += 1
-        entry["answered"] += 1
-        chosen = response if isinstance(response, list) else [response]
-        for oid in chosen:
-            if isinstance(oid, str) and oid in entry["options"]:
-                entry["options"][oid][1] += 1
-        awarded, _ = scoring.mark(
-            item.type, item.answer, response, item.points, quiz.multiple_scoring if quiz else "all_or_nothing"
-        )
-        entry["correct"] += int(awarded == item.points * 1000)
-    participants = []
-    for p, name, number, unit_name in sorted(rows, key=lambda r: (r[2] or "", r[0].user_id)):
-        attempt = attempts.get(p.attempt_id) if p.attempt_id else None
-        finished = attempt is not None and attempt.status == AttemptStatus.finished
-        participants.append(
-            ParticipantOut(
-                user_id=p.user_id,
-                name=name,
-                police_number=number,
-                unit_name=unit_name,
-                drawn=p.drawn,
-                joined_at=p.joined_at,
-                late=p.late,
-                excused=p.excused,
-                excuse_reason=p.excuse_reason,
-                answered=answered.get(p.attempt_id or 0, 0),
-                total=served.get(p.attempt_id or 0, 0),
-                finished=finished,
-                score_percent=round((attempt.score_milli or 0) * 100 / attempt.max_score_milli, 2)
-                if finished and attempt is not None and attempt.max_score_milli
-                else None,
+    for attempt_id in attempt_ids:
+        for item in items.get(attempt_id, []):
+            entry = live.setdefault(
+                item.question_id,
+                {
+                    "stem": item.stem,
+                    "type": item.type,
+                    "served": 0,
+                    "answered": 0,
+                    "correct": 0,
+                    "options": {},
+                },
             )
+            entry["served"] += 1
+            correct_ids = (
+                set(item.answer if isinstance(item.answer, list) else [item.answer])
+                if item.type in ("single", "multiple")
+                else set()
+            )
+            for option_id, text in item.options:
+                entry["options"].setdefault(option_id, [text, 0, option_id in correct_ids])
+            response = responses.get(item.item_id)
+            if response is None or scoring.is_blank(response):
+                continue
+            answered[attempt_id] += 1
+            entry["answered"] += 1
+            for option_id in response if isinstance(response, list) else [response]:
+                if isinstance(option_id, str) and option_id in entry["options"]:
+                    entry["options"][option_id][1] += 1
+            awarded, _ = scoring.mark(item.type, item.answer, response, item.points, scoring_mode)
+            entry["correct"] += int(awarded == item.points * 1000)
+    participants = [
+        ParticipantOut(
+            user_id=r.user_id,
+            name=r.name,
+            police_number=r.police_number,
+            unit_name=r[9],
+            drawn=r.drawn,
+            joined_at=r.joined_at,
+            late=r.late,
+            excused=r.excused,
+            excuse_reason=r.excuse_reason,
+            answered=answered.get(r.attempt_id or 0, 0),
+            total=len(items.get(r.attempt_id or 0, [])),
+            finished=r.status == AttemptStatus.finished,
+            score_percent=round((r.score_milli or 0) * 100 / r.max_score_milli, 2)
+            if r.status == AttemptStatus.finished and r.max_score_milli
+            else None,
         )
+        for r in sorted(rows, key=lambda r: (r.police_number or "", r.user_id))
+    ]
     questions = [
         QuestionLive(
             question_id=qid,
