@@ -3,6 +3,7 @@ import type { RouteRecordRaw } from 'vue-router'
 import { useAuthStore } from '@/stores/auth'
 import type { Role } from '@/api/types'
 import { BANK_ROLES, EVALUATION_ROLES, ROSTER_ROLES, STATS_ROLES, roleAllowed } from '@/utils/roles'
+import { SPOT_HOST_ROLES } from '@/utils/spot'
 // The screens an officer needs first (and during a quiz) are in the main bundle; the rest load on demand.
 import LoginView from '@/views/LoginView.vue'
 import HomeView from '@/views/HomeView.vue'
@@ -33,6 +34,22 @@ const routes: RouteRecordRaw[] = [
   },
   { path: '/wrong-book', name: 'wrong-book', component: () => import('@/views/WrongBookView.vue') },
   { path: '/profile', name: 'profile', component: () => import('@/views/ProfileView.vue'), meta: { tab: 'profile' } },
+  // Spot sessions: the officer joins by code or QR link; the inspector's pages are lazy chunks of their own.
+  { path: '/spot/join', name: 'spot-join', component: () => import('@/views/spot/SpotJoinView.vue') },
+  {
+    path: '/inspect',
+    component: () => import('@/views/inspect/InspectLayout.vue'),
+    meta: { roles: SPOT_HOST_ROLES },
+    children: [
+      { path: '', name: 'inspect', component: () => import('@/views/inspect/SpotListView.vue') },
+      { path: 'new', name: 'inspect-new', component: () => import('@/views/inspect/SpotCreateView.vue') },
+      {
+        path: 'sessions/:spotId(\\d+)',
+        name: 'inspect-session',
+        component: () => import('@/views/inspect/SpotSessionView.vue'),
+      },
+    ],
+  },
   // The admin area (desktop): its own lazily loaded chunks, so the officer's bundle stays as it is.
   {
     path: '/admin',
