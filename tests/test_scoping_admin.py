@@ -263,6 +263,7 @@ CASES: list[Case] = [
     # ---- questions
     Case("GET /questions", at("/questions"), STAFF_READ),
     Case("GET /questions/{question_id}", at("/questions/{question}"), STAFF_READ),
+    Case("GET /questions/{question_id}/versions", at("/questions/{question}/versions"), STAFF_READ),
     Case("POST /questions", at("/questions"), (*DENY_ALL_BUT_ADMIN_WRITE, 201), single_question),
     Case(
         "PATCH /questions/{question_id}",
