@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, cast, func, select, text
+from sqlalchemy import Float, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.bank.models import KnowledgeArea, Question
@@ -172,14 +172,6 @@ def thresholds_of(evaluation: Evaluation | None) -> Thresholds | None:
     )
 
 
-async def _serial_plans(session: AsyncSession) -> None:
-    """PostgreSQL: no parallel workers for this transaction's queries. A report's aggregates
-    finish in tens of milliseconds on one core; parallel plans cost more to start and coordinate
-    than they save, and take cores from the other requests (measured: 121 ms → 52 ms)."""
-    if (await session.connection()).dialect.name == "postgresql":
-        await session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-
-
 async def _subtree_units(session: AsyncSession, unit: Unit) -> dict[int, tuple[str, str]]:
     rows = await session.execute(
         select(Unit.id, Unit.path, Unit.name).where(in_subtree(Unit.path, unit.path))
@@ -238,7 +230,6 @@ async def unit_report(
     selection: Selection,
     evaluation: Evaluation | None = None,
 ) -> UnitReport:
-    await _serial_plans(session)
     unit = await get_unit_in_scope(session, principal, unit_id)
     units = await _subtree_units(session, unit)
     paths = {uid: path for uid, (path, _) in units.items()}
@@ -385,7 +376,6 @@ async def trend(
 ) -> list[TrendPoint]:
     """Per day (or week, starting Monday) where the units are: attempts counted, mean and pass
     rate of that period, and officers who had taken part by its end."""
-    await _serial_plans(session)
     unit = await get_unit_in_scope(session, principal, unit_id)
     rows = (await session.execute(chosen_attempts(selection, unit.path))).all()
     periods: dict[date, list[Any]] = defaultdict(list)
@@ -418,7 +408,6 @@ async def item_analysis(
     """Moodle's item analysis (app.stats.formulas) over the quiz's counted attempts in a unit's
     subtree (default: the caller's unit; every unit for an administrator). A slot is a rule's
     k-th question of the paper, like one of Moodle's random slots."""
-    await _serial_plans(session)
     quiz = await session.get(Quiz, quiz_id)
     if quiz is None:
         raise NotFound(f"Quiz {quiz_id} does not exist", code="quiz_not_found")
