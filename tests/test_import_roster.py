@@ -23,10 +23,10 @@ from app.core.errors import Conflict
 from app.core.security import verify_password
 from app.db.types import utcnow
 from app.imports import messages
+from app.imports.common import WARNING_CODES
 from app.imports.files import FileRejected, Table, read_table
 from app.imports.roster import (
     ROSTER_COLUMNS,
-    ROSTER_WARNING_CODES,
     RosterRow,
     parse_roster,
     roster_rows_from_payload,
@@ -121,7 +121,7 @@ def test_parse_unknown_column_is_a_warning() -> None:
     rows, issues = parse_roster(table([["公安局", "1234", "张三", "科长"]], ["单位", "警号", "姓名", "职务"]))
     assert len(rows) == 1 and rows[0].issues == ()
     assert [(i.code, i.row, i.field) for i in issues] == [("unknown_column", 1, "职务")]
-    assert issues[0].code in ROSTER_WARNING_CODES
+    assert issues[0].code in WARNING_CODES
 
 
 @pytest.mark.parametrize("missing", ["单位", "警号", "姓名"])

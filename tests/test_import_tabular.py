@@ -20,13 +20,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.bank.validation import BLANK
-from app.imports.common import MAX_OPTION, MAX_STEM, ParsedQuestion, ParseResult
+from app.imports.common import MAX_OPTION, MAX_STEM, WARNING_CODES, ParsedQuestion, ParseResult
 from app.imports.files import FileRejected, detect_format
 from app.imports.parsers.tabular import (
     BANK_COLUMNS,
     BANK_SHEET,
     INSTRUCTIONS_SHEET,
-    WARNING_CODES,
     parse_csv,
     parse_xlsx,
     template_header,

@@ -466,3 +466,16 @@ async def test_roster_out_of_scope_rows_are_errors(client: AsyncClient, world: W
     # Another unit admin's roster job is invisible to this one.
     unit_admin = await login(client, "unitadmin")
     assert (await client.get(f"{API}/imports/{job['id']}", headers=unit_admin)).status_code == 404
+
+
+async def test_warnings_do_not_block_a_commit(client: AsyncClient, world: World) -> None:
+    """An unknown column and content under no header are warnings: shown, never blocking."""
+    admin = await login(client, "admin")
+    sheet = "题型,题干,选项A,选项B,答案,备注,\n单选题,警告测试的一题？,甲,乙,A,随手写的,无表头的内容\n"
+    job = (
+        await upload(client, admin, sheet.encode("utf-8-sig"), name="bank.csv", bank_name="导入测试")
+    ).json()
+    assert job["errors"] == []
+    assert {w["code"] for w in job["warnings"]} == {"unknown_column", "unlabeled_column"}
+    committed = await client.post(f"{API}/imports/{job['id']}/commit", headers=admin, json={})
+    assert committed.status_code == 200 and committed.json()["result"]["created"] == 1

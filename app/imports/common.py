@@ -23,6 +23,9 @@ DEFAULT_AREA = "未分类"
 LETTERS = "ABCDEFGH"
 assert len(LETTERS) == MAX_OPTIONS
 
+# Problems that do not stop a row from importing: shown as warnings, never block a commit.
+WARNING_CODES = frozenset({"unknown_column", "unlabeled_column", "roster_new_person_inactive"})
+
 MAX_STEM = 5000
 MAX_OPTION = 1000
 MAX_EXPLANATION = 10000

@@ -33,7 +33,6 @@ ZH: dict[str, str] = {
     "empty_blank": "填空题有空的答案：每个空至少要有一个可接受的答案，多个空用 | 分隔，同一空的多个答案用 ; 分隔。",
     "no_blanks": "填空题题干中没有空：请用 ____（至少三个下划线）标出每个空。",
     "blank_count_mismatch": "题干中有 {stem_blanks} 个空（____），答案却有 {answer_blanks} 个：多个空的答案用 | 分隔，同一空的多个可接受答案用 ; 分隔。",
-    "unknown_area": "知识点“{value}”不存在，导入时将新建。",
     # the file as a whole
     "file_too_large": "文件过大（{size_mb} MB，上限 {limit_mb} MB）：请拆分后分批导入。",
     "empty_file": "文件是空的：请检查是否选错了文件。",
@@ -53,7 +52,6 @@ ZH: dict[str, str] = {
     "duplicate_column": "列“{column}”出现了两次：请删除重复的列。",
     "unknown_column": "无法识别的列“{column}”：该列将被忽略；如果是必需信息，请对照模板修改表头。",
     "too_many_rows": "行数过多（{count} 行，上限 {limit} 行）：请拆分后分批导入。",
-    "cell_formula_no_value": "单元格是公式但没有计算结果：请在 Excel 中打开并保存一次，或把公式改为数值。",
 }
 
 EN: dict[str, str] = {
@@ -87,7 +85,6 @@ EN: dict[str, str] = {
     "no_blanks": "The question has no blanks: mark each blank with ____ (three or more underscores).",
     "blank_count_mismatch": "The text has {stem_blanks} blanks (____) but the answer has {answer_blanks}: "
     "separate blanks with | and accepted texts of one blank with ;.",
-    "unknown_area": "Knowledge area “{value}” does not exist and will be created.",
     "file_too_large": "The file is too large ({size_mb} MB, limit {limit_mb} MB): split it.",
     "empty_file": "The file is empty.",
     "no_questions": "No questions were found in the file: compare it with the template.",
@@ -107,8 +104,6 @@ EN: dict[str, str] = {
     "duplicate_column": "Column “{column}” appears twice: remove one.",
     "unknown_column": "Column “{column}” is not recognised and is ignored.",
     "too_many_rows": "Too many rows ({count}, limit {limit}): split the file.",
-    "cell_formula_no_value": "The cell is a formula without a computed value: open and save it in Excel, or "
-    "replace the formula with its value.",
 }
 
 

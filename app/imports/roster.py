@@ -34,7 +34,6 @@ MAX_NAME = 64
 MAX_UNIT_NAME = 100  # Unit.name
 
 # Problems that do not stop a row (or the file) from importing.
-ROSTER_WARNING_CODES = frozenset({"unknown_column", "roster_new_person_inactive"})
 
 _HEADER_ALIASES = {
     UNIT: ("单位", "所在单位", "单位名称", "unit"),
@@ -302,7 +301,7 @@ def _read_row(row: int, cell: dict[str, str], first_row: dict[str, int]) -> Rost
 
 def parse_roster(table: Table) -> tuple[list[RosterRow], list[Issue]]:
     """Every non-empty row of the sheet, and every issue: each row's own (also on the row) and
-    warnings about the file (unknown columns, see `ROSTER_WARNING_CODES`)."""
+    warnings about the file (unknown columns, see `common.WARNING_CODES`)."""
     columns, issues = _columns(table)
     rows: list[RosterRow] = []
     first_row: dict[str, int] = {}

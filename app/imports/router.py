@@ -1,13 +1,13 @@
 """Imports (preview → commit), templates and bank exports."""
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import Response
 
 from app.bank.models import QuestionStatus, QuestionType
 from app.core.deps import AdminUser, ManagerUser, SessionDep
+from app.core.responses import download
 from app.imports import exports, service
 from app.imports.files import MAX_UPLOAD_BYTES, check_size
 from app.imports.models import ImportKind
@@ -23,13 +23,6 @@ async def read_upload(upload: UploadFile) -> bytes:
     data = await upload.read(MAX_UPLOAD_BYTES + 1)
     check_size(len(data))
     return data
-
-
-def download(content: bytes, filename: str, media_type: str) -> Response:
-    # RFC 5987 so Chinese file names survive; a plain ASCII fallback for old clients.
-    fallback = "export" + filename[filename.find(".") :]
-    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
-    return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
 @router.post("/imports/bank", response_model=ImportJobOut, status_code=201, tags=["imports"])
@@ -156,4 +149,4 @@ async def export_bank(
         q=q,
     )
     content, suffix, media_type = exports.render(format, bank_name, questions)
-    return download(content, f"{bank_name}{suffix}", media_type)
+    return download(content, f"{bank_name}{suffix}", media_type, "export")

@@ -23,16 +23,12 @@ from app.bank.service import (
 from app.core.deps import Principal
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.db.types import utcnow
-from app.imports.common import DEFAULT_AREA, Issue, ParsedQuestion, ParseResult, answer_text
+from app.imports.common import DEFAULT_AREA, WARNING_CODES, Issue, ParsedQuestion, ParseResult, answer_text
 from app.imports.files import detect_format, read_table
 from app.imports.models import ImportJob, ImportKind, ImportStatus
 from app.imports.schemas import ImportJobOut, ImportJobPage, ItemPage, PersonRef
 from app.units.models import Role, Unit, User
 from app.units.service import in_subtree
-
-# Problems that do not stop a row from importing (shown as warnings).
-WARNING_CODES = frozenset({"unknown_column", "roster_new_person_inactive"})
-
 
 # Each parser is a pure function of the bytes, imported when its format first arrives.
 PARSERS = {
@@ -53,12 +49,20 @@ def parse_questions(fmt: str, data: bytes) -> ParseResult:
     return parser(data)
 
 
+def split_issues(issues: list[Issue]) -> dict[str, list[dict[str, Any]]]:
+    """A preview's errors (which block a plain commit) and warnings (which do not)."""
+    return {
+        "errors": [i.as_dict() for i in issues if i.code not in WARNING_CODES],
+        "warnings": [i.as_dict() for i in issues if i.code in WARNING_CODES],
+    }
+
+
 def file_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _position(item: dict[str, Any]) -> tuple[int, int]:
-    return (item.get("line") or item.get("row") or 0, 0)
+def _position(item: dict[str, Any]) -> int:
+    return int(item.get("line") or item.get("row") or 0)
 
 
 # Bank preview ---------------------------------------------------------------------------------
@@ -260,8 +264,7 @@ async def preview_bank(
         created_by_id=principal.id,
         preview={
             "counts": counts,
-            "errors": [i.as_dict() for i in parsed.issues if i.code not in WARNING_CODES],
-            "warnings": [i.as_dict() for i in parsed.issues if i.code in WARNING_CODES],
+            **split_issues(parsed.issues),
             "duplicates": duplicates,
             "new_knowledge_areas": await _missing_areas(session, areas),
         },
@@ -354,8 +357,7 @@ async def preview_roster(
         created_by_id=principal.id,
         preview={
             "counts": plan.counts,
-            "errors": [i.as_dict() for i in issues if i.code not in WARNING_CODES],
-            "warnings": [i.as_dict() for i in issues if i.code in WARNING_CODES],
+            **split_issues(issues),
             "new_units": plan.new_units,
         },
         payload={"rows": roster_rows_to_payload(rows), "items": plan.items},
@@ -492,7 +494,7 @@ async def list_jobs(
     for job in listed:
         out = _job_out(job, people)
         # A list shows counts; the full errors are one click away.
-        items.append(out.model_copy(update={"errors": out.errors[:0], "duplicates": [], "warnings": []}))
+        items.append(out.model_copy(update={"errors": [], "duplicates": [], "warnings": []}))
     return ImportJobPage(items=items, total=total)
 
 

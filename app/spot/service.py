@@ -750,12 +750,6 @@ async def board(session: AsyncSession, spot_id: int, served: ServedItems | None 
     )
 
 
-async def spot_quiz_session(session: AsyncSession, quiz_id: int) -> int | None:
-    """The spot session behind a hidden quiz, if it is one."""
-    found = await session.execute(select(SpotSession.id).where(SpotSession.quiz_id == quiz_id))
-    return found.scalar_one_or_none()
-
-
 async def summaries_for_units(session: AsyncSession, unit_path: str) -> list[dict[str, Any]]:
     """Closed or running sessions in a subtree, for the statistics (labelled, never mixed in)."""
     sessions = (

@@ -2,7 +2,6 @@
 
 from datetime import date
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
@@ -11,6 +10,7 @@ from sqlalchemy import select
 
 from app.core.deps import AdminUser, SessionDep, StaffUser
 from app.core.errors import Conflict, Unprocessable
+from app.core.responses import download
 from app.stats import exports, service
 from app.stats.models import Evaluation
 from app.stats.schemas import (
@@ -51,12 +51,6 @@ class SelectionParams:
 Selected = Annotated[SelectionParams, Depends()]
 
 
-def download(content: bytes, filename: str, media_type: str) -> Response:
-    fallback = "report" + filename[filename.rfind(".") :]
-    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
-    return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
-
-
 async def _selection(
     session: SessionDep, params: SelectionParams
 ) -> tuple[service.Selection, Evaluation | None]:
@@ -92,7 +86,7 @@ async def unit_report_xlsx(
 ) -> Response:
     report = await _report(session, principal, unit_id, params)
     content = exports.to_xlsx([make(report) for make in exports.REPORT_TABLES.values()])
-    return download(content, f"{report.unit.name}-统计.xlsx", XLSX)
+    return download(content, f"{report.unit.name}-统计.xlsx", XLSX, "report")
 
 
 @router.get("/stats/units/{unit_id}/report.csv")
@@ -105,7 +99,7 @@ async def unit_report_csv(
 ) -> Response:
     report = await _report(session, principal, unit_id, params)
     sheet = exports.REPORT_TABLES[table](report)
-    return download(exports.to_csv(sheet), f"{report.unit.name}-{sheet[0]}.csv", CSV)
+    return download(exports.to_csv(sheet), f"{report.unit.name}-{sheet[0]}.csv", CSV, "report")
 
 
 @router.get("/stats/units/{unit_id}/trend", response_model=list[TrendPoint])
@@ -146,8 +140,8 @@ async def item_analysis_export(
     name = f"{analysis.quiz.title}-题目分析"
     if fmt == "xlsx":
         content = exports.to_xlsx([exports.test_rows(analysis), exports.item_rows(analysis)])
-        return download(content, f"{name}.xlsx", XLSX)
-    return download(exports.to_csv(exports.item_rows(analysis)), f"{name}.csv", CSV)
+        return download(content, f"{name}.xlsx", XLSX, "report")
+    return download(exports.to_csv(exports.item_rows(analysis)), f"{name}.csv", CSV, "report")
 
 
 # Evaluations (targets)

@@ -44,7 +44,6 @@ REQUIRED_COLUMNS = ("题干", "答案")  # 题型 may be left out: then it is in
 TYPE_WORDS = {"single": "单选题", "multiple": "多选题", "true_false": "判断题", "fill_blank": "填空题"}
 
 # Issue codes that do not stop a question from importing: the preview shows them as warnings.
-WARNING_CODES = {"unknown_column", "unlabeled_column"}
 
 # check_draft's field names -> the template header the admin sees.
 HEADER_BY_FIELD: dict[str, str] = {
