@@ -24,6 +24,7 @@ from app.stats.formulas import (
     median,
     score_bands,
 )
+from tests.stats_reference import reference_item_analysis
 
 
 def close(value: float) -> object:
@@ -568,3 +569,32 @@ def test_scaling_an_item_changes_none_of_its_figures(
         assert (old is None) == (new is None), name
         if old is not None:
             assert new == close(old), name
+
+
+@given(quiz_attempts())
+def test_vectorised_analysis_equals_the_plain_reference(attempts: list[AttemptMarks]) -> None:
+    """The numpy implementation against the first, item-by-item one (tests/stats_reference.py)."""
+    got, want = item_analysis(attempts), reference_item_analysis(attempts)
+
+    def same(a: float | None, b: float | None) -> bool:
+        return (a is None and b is None) or (a is not None and b is not None and a == close(b))
+
+    for name in ("count", "small_sample", "mean", "median", "sd", "skewness", "kurtosis", "cic"):
+        assert same(getattr(got.test, name), getattr(want.test, name)), name
+    assert same(got.test.error_ratio, want.test.error_ratio) and same(
+        got.test.standard_error, want.test.standard_error
+    )
+    pairs: list[tuple[QuestionStats | SlotStats, QuestionStats | SlotStats]] = [
+        *zip(got.questions, want.questions, strict=True),
+        *zip(got.slots, want.slots, strict=True),
+    ]
+    for mine, theirs in pairs:
+        if isinstance(mine, QuestionStats):
+            assert isinstance(theirs, QuestionStats)
+            assert (mine.question_id, mine.slots) == (theirs.question_id, theirs.slots)
+        else:
+            assert isinstance(theirs, SlotStats)
+            assert (mine.slot, mine.question_ids) == (theirs.slot, theirs.question_ids)
+        assert (mine.count, mine.flags) == (theirs.count, theirs.flags)
+        for name in ("facility", "sd", "discrimination_index", "discriminative_efficiency"):
+            assert same(getattr(mine, name), getattr(theirs, name)), name

@@ -60,12 +60,16 @@ Choices where this app's setting differs from Moodle's:
   efficiency ≥ index when C > 0, and an efficiency below 15 means an index below 15.
 """
 
+import bisect
 import itertools
 import math
 import operator
+from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import NamedTuple, TypedDict
+from dataclasses import dataclass
+from typing import Any, NamedTuple, TypedDict
+
+import numpy as np
 
 SMALL_SAMPLE_BELOW = 10  # fewer scored attempts than this: flagged "small_sample", never hidden
 TOO_EASY_FROM = 90.0  # facility ≥ this: "too_easy"
@@ -85,6 +89,7 @@ BANDS: tuple[tuple[str, float], ...] = (
     ("80-89", 80.0),
     ("90-100", 90.0),
 )
+_BAND_LOWEST = [lowest for _, lowest in BANDS]
 
 
 class SlotMark(NamedTuple):
@@ -225,30 +230,30 @@ def _spread(data: Sequence[float], mean: float) -> tuple[float | None, float | N
 
 def score_bands(percents: Iterable[float]) -> dict[str, int]:
     """How many scores fall in each band: [0, 60) → "0-59", [60, 70) → "60-69", … [90, 100] → "90-100"."""
-    counts = {key: 0 for key, _ in BANDS}
-    for percent in percents:
+    counts = [0] * len(BANDS)
+    # Scores repeat (a city's officers share a few hundred distinct scores): place each value once.
+    for percent, n in Counter(percents).items():
         if not 0.0 <= percent <= 100.0:  # also refuses NaN
             raise ValueError(f"a score percentage must lie in [0, 100], got {percent!r}")
-        band = BANDS[0][0]
-        for key, lowest in BANDS:
-            if percent >= lowest:
-                band = key
-        counts[band] += 1
-    return counts
+        counts[bisect.bisect_right(_BAND_LOWEST, percent) - 1] += n
+    return {key: count for (key, _), count in zip(BANDS, counts, strict=True)}
 
 
 # --- Item analysis --------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Item:
-    """One question's (or one slot's) values, one entry per appearance, in attempt-id order."""
+@dataclass(frozen=True, slots=True)
+class ItemRows:
+    """Every served item of the attempts to analyse, one row each, as parallel arrays: rows grouped by
+    attempt (ascending id), each attempt's rows in paper order. `slot` codes stand for the keys in
+    `slot_keys`; a paper holds each slot at most once."""
 
-    fractions: list[float] = field(default_factory=list)  # x: mark / max
-    rests: list[float] = field(default_factory=list)  # X: the rest of the test in % of its max, or NaN
-    shares: list[float] = field(default_factory=list)  # slots only: 100·mark / Σmax, the slot's part of T
-    question_ids: set[int] = field(default_factory=set)  # slots only: the questions drawn there
-    slots: set[Hashable] = field(default_factory=set)  # questions only: where they appeared
+    attempt: "np.ndarray[Any, np.dtype[np.int64]]"
+    slot: "np.ndarray[Any, np.dtype[np.int64]]"
+    question: "np.ndarray[Any, np.dtype[np.int64]]"
+    mark: "np.ndarray[Any, np.dtype[np.float64]]"
+    max_mark: "np.ndarray[Any, np.dtype[np.float64]]"
+    slot_keys: Mapping[int, Hashable]
 
 
 def item_analysis(attempts: Sequence[AttemptMarks]) -> ItemAnalysis:
@@ -261,84 +266,134 @@ def item_analysis(attempts: Sequence[AttemptMarks]) -> ItemAnalysis:
     for before, after in itertools.pairwise(ordered):
         if before.attempt_id == after.attempt_id:
             raise ValueError(f"attempt {after.attempt_id} is given twice")
-
-    slot_items: dict[Hashable, _Item] = {}  # in paper order: first appearance
-    question_items: dict[int, _Item] = {}
-    percents: list[float] = []  # T: each attempt's score in % of its maximum
+    codes: dict[Hashable, int] = {}
+    attempt_ids, slots, questions, marks, maxima = [], [], [], [], []
     for attempt in ordered:
-        paper = attempt.slots
-        if not paper:
-            continue
-        marks = [m.mark for m in paper.values()]
-        maxima = [m.max_mark for m in paper.values()]
-        total_mark = math.fsum(marks)
-        total_max = math.fsum(maxima)
-        # NaN and infinities make a total non-finite; then 0 ≤ mark ≤ max with max > 0 for each slot.
-        if not (
-            math.isfinite(total_mark)
-            and math.isfinite(total_max)
-            and min(marks) >= 0
-            and min(maxima) > 0
-            and not any(map(operator.gt, marks, maxima))
-        ):
-            raise ValueError(f"attempt {attempt.attempt_id}: need 0 ≤ mark ≤ max_mark and max_mark > 0")
-        percents.append(total_mark * 100 / total_max)
-        fractions = list(map(operator.truediv, marks, maxima))
-        # NaN marks a paper where this is the only item: there is no rest of the test.
-        rests = [
-            (total_mark - mark) * 100 / (total_max - top) if total_max > top else math.nan
-            for mark, top in zip(marks, maxima, strict=True)
-        ]
-        shares = [mark * 100 / total_max for mark in marks]
-        for key, slot_mark, fraction, rest, share in zip(
-            paper, paper.values(), fractions, rests, shares, strict=True
-        ):
-            slot = slot_items.get(key)
-            if slot is None:
-                slot = slot_items[key] = _Item()
-            question = question_items.get(slot_mark.question_id)
-            if question is None:
-                question = question_items[slot_mark.question_id] = _Item()
-            slot.fractions.append(fraction)
-            slot.rests.append(rest)
-            slot.shares.append(share)
-            slot.question_ids.add(slot_mark.question_id)
-            question.fractions.append(fraction)
-            question.rests.append(rest)
+        for key, slot_mark in attempt.slots.items():
+            attempt_ids.append(attempt.attempt_id)
+            slots.append(codes.setdefault(key, len(codes)))
+            questions.append(slot_mark.question_id)
+            marks.append(slot_mark.mark)
+            maxima.append(slot_mark.max_mark)
+    return analyse_rows(
+        ItemRows(
+            np.array(attempt_ids, dtype=np.int64),
+            np.array(slots, dtype=np.int64),
+            np.array(questions, dtype=np.int64),
+            np.array(marks, dtype=np.float64),
+            np.array(maxima, dtype=np.float64),
+            {code: key for key, code in codes.items()},
+        )
+    )
 
-    slot_order = {key: position for position, key in enumerate(slot_items)}
-    for key, slot in slot_items.items():
-        for question_id in slot.question_ids:
-            question_items[question_id].slots.add(key)
-    test = _test_stats(percents, [slot.shares for slot in slot_items.values()])
+
+def item_rows(table: "np.ndarray[Any, np.dtype[np.int64]]") -> ItemRows:
+    """ItemRows from stored items, in any order: columns attempt id, rule position, position in the
+    paper, question id, awarded milli-points and points. A slot is a rule's k-th question of the paper
+    (k in paper order), like one of Moodle's random slots: key (rule position, k)."""
+    table = table[np.lexsort((table[:, 2], table[:, 1], table[:, 0]))]
+    attempt, rule, _, question, awarded, points = table.T
+    size = len(table)
+    starts = np.ones(size, dtype=bool)
+    starts[1:] = (attempt[1:] != attempt[:-1]) | (rule[1:] != rule[:-1])
+    positions = np.arange(size)
+    ordinal = positions - np.maximum.accumulate(np.where(starts, positions, 0))
+    width = int(ordinal.max()) + 1 if size else 1
+    slot = rule * width + ordinal
+    keys = {int(code): (int(code) // width, int(code) % width) for code in np.unique(slot)}
+    return ItemRows(attempt, slot, question, awarded / 1000, points.astype(np.float64), keys)
+
+
+def analyse_rows(rows: ItemRows) -> ItemAnalysis:
+    """item_analysis over rows already laid out as arrays (what the service reads from the database)."""
+    attempt_ids, per_row = np.unique(rows.attempt, return_inverse=True)
+    n = len(attempt_ids)
+    mark, top = rows.mark, rows.max_mark
+    total_mark = np.bincount(per_row, mark, n)
+    total_max = np.bincount(per_row, top, n)
+    # 0 ≤ mark ≤ max with max > 0 and finite for every item, and finite totals (no overflow).
+    bad_rows = ~(np.isfinite(mark) & np.isfinite(top)) | (mark < 0) | (top <= 0) | (mark > top)
+    bad_attempts = np.union1d(per_row[bad_rows], np.flatnonzero(~np.isfinite(total_mark + total_max)))
+    if len(bad_attempts):
+        raise ValueError(
+            f"attempt {int(attempt_ids[bad_attempts[0]])}: need 0 ≤ mark ≤ max_mark and max_mark > 0"
+        )
+
+    percents = total_mark * 100 / total_max  # T: each attempt's score in % of its maximum
+    row_total_mark, row_total_max = total_mark[per_row], total_max[per_row]
+    fractions = mark / top  # x
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # NaN marks a paper where this is the only item: there is no rest of the test.
+        rests = np.where(row_total_max > top, (row_total_mark - mark) * 100 / (row_total_max - top), np.nan)
+    shares = mark * 100 / row_total_max  # a slot's part of T
+
+    # Slots and questions in paper order: first appearance, attempts by ascending id.
+    slot_order, slot_of_row = _groups_by_first_appearance(rows.slot)
+    question_order, question_of_row = _groups_by_first_appearance(rows.question)
+    slot_figures = _group_figures(slot_of_row, len(slot_order), fractions, rests)
+    question_figures = _group_figures(question_of_row, len(question_order), fractions, rests)
+    test = _test_stats(percents, slot_of_row, len(slot_order), shares)
+
+    slot_keys = [rows.slot_keys[int(code)] for code in slot_order]
+    # Which questions each slot drew, and where each question appeared (as pairs, deduplicated).
+    pairs = np.unique(slot_of_row * len(question_order) + question_of_row)
+    drawn: list[list[int]] = [[] for _ in slot_order]
+    where: list[list[int]] = [[] for _ in question_order]
+    for pair in pairs.tolist():
+        slot_index, question_index = divmod(pair, len(question_order))
+        drawn[slot_index].append(int(question_order[question_index]))
+        where[question_index].append(slot_index)
     slots = [
-        SlotStats(slot=key, question_ids=tuple(sorted(slot.question_ids)), **_figures(slot))
-        for key, slot in slot_items.items()
+        SlotStats(slot=slot_keys[i], question_ids=tuple(sorted(drawn[i])), **slot_figures[i])
+        for i in range(len(slot_order))
     ]
     questions = [
         QuestionStats(
-            question_id=question_id,
-            slots=tuple(sorted(question_items[question_id].slots, key=slot_order.__getitem__)),
-            **_figures(question_items[question_id]),
+            question_id=int(question_order[i]),
+            slots=tuple(slot_keys[j] for j in sorted(where[i])),
+            **question_figures[i],
         )
-        for question_id in sorted(
-            question_items, key=lambda q: (min(map(slot_order.__getitem__, question_items[q].slots)), q)
-        )
+        for i in sorted(range(len(question_order)), key=lambda i: (min(where[i]), int(question_order[i])))
     ]
     return ItemAnalysis(test=test, questions=questions, slots=slots)
 
 
-def _test_stats(percents: list[float], slot_shares: list[list[float]]) -> TestStats:
+def _groups_by_first_appearance(
+    values: "np.ndarray[Any, np.dtype[np.int64]]",
+) -> tuple["np.ndarray[Any, np.dtype[np.int64]]", "np.ndarray[Any, np.dtype[np.intp]]"]:
+    """The distinct values in order of first appearance, and each row's index into them."""
+    distinct, first, inverse = np.unique(values, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return distinct[order], rank[inverse]
+
+
+def _test_stats(
+    percents: "np.ndarray[Any, np.dtype[np.float64]]",
+    slot_of_row: "np.ndarray[Any, np.dtype[np.intp]]",
+    slot_count: int,
+    shares: "np.ndarray[Any, np.dtype[np.float64]]",
+) -> TestStats:
     n = len(percents)
-    summary = describe(percents)
+    summary = describe(percents.tolist())
     cic = error_ratio = standard_error = None
-    p = len(slot_shares)
+    p = slot_count
     # Moodle computes the CIC only with more than two attempts and a total that varies.
     if p >= 2 and n >= 3 and summary.sd:
-        total_variance = _sum_of_squares(percents)
-        # A slot missing from an attempt counts 0 there (see the module doc).
-        slot_variances = math.fsum(_sum_of_squares(v + [0.0] * (n - len(v))) for v in slot_shares)
-        cic = 100 * p / (p - 1) * (1 - slot_variances / total_variance)
+        total_variance = _sum_of_squares(percents.tolist())
+        # A slot missing from an attempt counts 0 there (see the module doc): Σ over the n attempts
+        # of (v − mean)² is the present rows' part plus (n − count)·mean² for the missing ones.
+        count = np.bincount(slot_of_row, minlength=p)
+        mean = np.bincount(slot_of_row, shares, p) / n
+        deviations = shares - mean[slot_of_row]
+        squares = np.bincount(slot_of_row, deviations * deviations, p) + (n - count) * mean * mean
+        # Exactly constant series count 0 (a float mean may not equal the common value).
+        lowest, highest = _group_min_max(slot_of_row, p, shares)
+        lowest = np.where(count < n, np.minimum(lowest, 0.0), lowest)
+        highest = np.where(count < n, np.maximum(highest, 0.0), highest)
+        squares = np.where(lowest == highest, 0.0, squares)
+        cic = 100 * p / (p - 1) * (1 - math.fsum(squares.tolist()) / total_variance)
         # Mathematically CIC ≤ 100; max() only absorbs rounding noise at that bound.
         error_ratio = 100 * math.sqrt(max(0.0, 1 - cic / 100))
         standard_error = error_ratio * summary.sd / 100
@@ -365,6 +420,17 @@ def _sum_of_squares(values: Sequence[float]) -> float:
     return math.fsum(map(operator.mul, deviations, deviations))
 
 
+def _group_min_max(
+    group: "np.ndarray[Any, np.dtype[np.intp]]", count: int, values: "np.ndarray[Any, np.dtype[np.float64]]"
+) -> tuple["np.ndarray[Any, np.dtype[np.float64]]", "np.ndarray[Any, np.dtype[np.float64]]"]:
+    """Each group's smallest and largest value (+inf and -inf for an empty group)."""
+    lowest = np.full(count, np.inf)
+    highest = np.full(count, -np.inf)
+    np.minimum.at(lowest, group, values)
+    np.maximum.at(highest, group, values)
+    return lowest, highest
+
+
 class _Figures(TypedDict):
     count: int
     facility: float
@@ -374,62 +440,71 @@ class _Figures(TypedDict):
     flags: tuple[str, ...]
 
 
-def _figures(item: _Item) -> _Figures:
-    x, rest = item.fractions, item.rests
-    n = len(x)
-    total = math.fsum(x)
-    facility = total * 100 / n
-    constant = min(x) == max(x)  # tested exactly: a float mean may not equal the common value
-    mean = total / n
-    dx = [v - mean for v in x]
-    sum_squares_x = 0.0 if constant else _sum_of_products(dx, dx)
-    sd = 100 * math.sqrt(sum_squares_x / (n - 1)) if n >= 2 else None
-    if any(map(math.isnan, rest)):  # papers where this was the only item have no rest of the test
-        kept = [(a, b) for a, b in zip(x, rest, strict=True) if not math.isnan(b)]
-        x, rest = [a for a, _ in kept], [b for _, b in kept]
-        constant = not x or min(x) == max(x)
-        if not constant:
-            mean = math.fsum(x) / len(x)
-            dx = [v - mean for v in x]
-            sum_squares_x = _sum_of_products(dx, dx)
-    index, efficiency = (None, None) if constant else _discrimination(dx, sum_squares_x, rest)
-    return _Figures(
-        count=n,
-        facility=facility,
-        sd=sd,
-        discrimination_index=index,
-        discriminative_efficiency=efficiency,
-        flags=_flags(n, facility, sd, index),
+def _group_figures(
+    group: "np.ndarray[Any, np.dtype[np.intp]]",
+    count: int,
+    x: "np.ndarray[Any, np.dtype[np.float64]]",
+    rest: "np.ndarray[Any, np.dtype[np.float64]]",
+) -> list[_Figures]:
+    """Facility, SD, discrimination index and efficiency of every group (a question or a slot) of
+    rows with values x (mark / max) and the rest of the test (NaN: none)."""
+    n = np.bincount(group, minlength=count)
+    # Exactly rounded sums (math.fsum), so a facility on a flag's threshold (20, 90) is that number.
+    ordered = x[np.argsort(group, kind="stable")].tolist()
+    ends = np.cumsum(n).tolist()
+    totals = np.array(
+        [math.fsum(ordered[end - size : end]) for end, size in zip(ends, n.tolist(), strict=True)]
     )
+    facility = totals * 100 / n
+    lowest, highest = _group_min_max(group, count, x)
+    mean = totals / n
+    dx = x - mean[group]
+    # A constant series is tested exactly (a float mean may not equal the common value).
+    sum_squares_x = np.where(lowest == highest, 0.0, np.bincount(group, dx * dx, count))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sd = 100 * np.sqrt(sum_squares_x / (n - 1))
 
+    # Discrimination against the rest of the test, over the rows that have one.
+    kept = ~np.isnan(rest)
+    g, xk, rk = group[kept], x[kept], rest[kept]
+    nk = np.bincount(g, minlength=count)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_k = np.bincount(g, xk, count) / nk
+        mean_rest = np.bincount(g, rk, count) / nk
+    dxk = xk - mean_k[g]
+    drest = rk - mean_rest[g]
+    low_k, high_k = _group_min_max(g, count, xk)
+    low_rest, high_rest = _group_min_max(g, count, rk)
+    ssx_k = np.where(low_k == high_k, 0.0, np.bincount(g, dxk * dxk, count))
+    ss_rest = np.bincount(g, drest * drest, count)
+    covariance = np.bincount(g, dxk * drest, count)
+    # Sorting each series on its own within its group pairs them for the largest covariance they allow.
+    by_dx = np.lexsort((dxk, g))
+    by_rest = np.lexsort((drest, g))
+    covariance_max = np.bincount(g[by_dx], dxk[by_dx] * drest[by_rest], count)
+    defined = (nk >= 2) & (low_k != high_k) & (low_rest != high_rest) & (ssx_k != 0.0) & (ss_rest != 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        index = 100 * covariance / (np.sqrt(ssx_k) * np.sqrt(ss_rest))
+        efficiency = 100 * covariance / covariance_max
 
-def _sum_of_products(a: list[float], b: list[float]) -> float:
-    # Plain float sum: the error (~1e-13 relative) is far below what is shown, and the order of the terms
-    # is fixed (attempts sorted by id), so results still never depend on the order of the input.
-    total: float = sum(map(operator.mul, a, b))
-    return total
-
-
-def _discrimination(
-    dx: list[float], sum_squares_x: float, rest: list[float]
-) -> tuple[float | None, float | None]:
-    """Discrimination index and discriminative efficiency of an item (deviations dx from its mean,
-    which varies) against the rest of the test."""
-    n = len(rest)
-    if n < 2 or min(rest) == max(rest) or sum_squares_x == 0.0:  # 0.0 only if the deviations underflow
-        return None, None
-    mean_rest = math.fsum(rest) / n
-    drest = [v - mean_rest for v in rest]
-    sum_squares_rest = _sum_of_products(drest, drest)
-    if sum_squares_rest == 0.0:
-        return None, None
-    # Sums of products: the common 1/(n − 1) of (co)variances cancels in both ratios.
-    covariance = _sum_of_products(dx, drest)
-    index = 100 * covariance / (math.sqrt(sum_squares_x) * math.sqrt(sum_squares_rest))
-    # Sorting each series on its own pairs them for the largest covariance they allow.
-    covariance_max = _sum_of_products(sorted(dx), sorted(drest))
-    efficiency = 100 * covariance / covariance_max if covariance_max > 0 else None
-    return index, efficiency
+    figures: list[_Figures] = []
+    for i in range(count):
+        count_i = int(n[i])
+        sd_i = float(sd[i]) if count_i >= 2 else None
+        index_i = float(index[i]) if defined[i] else None
+        efficiency_i = float(efficiency[i]) if defined[i] and covariance_max[i] > 0 else None
+        facility_i = float(facility[i])
+        figures.append(
+            _Figures(
+                count=count_i,
+                facility=facility_i,
+                sd=sd_i,
+                discrimination_index=index_i,
+                discriminative_efficiency=efficiency_i,
+                flags=_flags(count_i, facility_i, sd_i, index_i),
+            )
+        )
+    return figures
 
 
 def _flags(count: int, facility: float, sd: float | None, index: float | None) -> tuple[str, ...]:
