@@ -396,6 +396,36 @@ def sweep() -> None:
     typer.echo(f"{asyncio.run(run())} attempts finished")
 
 
+@cli.command("stats-check")
+def stats_check(
+    repair: Annotated[
+        bool, typer.Option(help="Rewrite the totals from the raw rows when they differ")
+    ] = False,
+) -> None:
+    """Check the statistics' running totals against the attempts they sum (exit 1 when they differ)."""
+    from app.db.session import Database
+    from app.stats import totals
+
+    async def run() -> dict[str, int]:
+        database = Database(get_settings())
+        try:
+            async with database.sessionmaker() as session:
+                found = await totals.differences(session)
+                if repair and any(found.values()):
+                    await totals.rebuild(session)
+                    await session.commit()
+                return found
+        finally:
+            await database.dispose()
+
+    found = asyncio.run(run())
+    for table, rows in found.items():
+        typer.echo(f"{table}: {rows} rows differ")
+    if any(found.values()):
+        typer.echo("repaired: rewritten from the attempts" if repair else "run with --repair to rewrite them")
+        raise typer.Exit(0 if repair else 1)
+
+
 @cli.command()
 def serve(
     host: str = "0.0.0.0",  # noqa: S104 - a server listens on all interfaces by default

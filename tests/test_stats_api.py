@@ -18,6 +18,7 @@ from sqlalchemy import select
 from app.bank.models import Question
 from app.db.types import utcnow
 from app.quizzes.models import Attempt, AttemptItem
+from app.stats import totals
 from app.units.models import Role, Unit, User
 from app.units.service import create_unit, create_user
 from tests.factories import World, login, password_hash, published_quiz
@@ -38,7 +39,8 @@ class Paper:
 async def store(
     app: FastAPI, world: World, quiz_id: int, papers: list[Paper], pass_percent: int = 60
 ) -> None:
-    """Finished attempts written as the quiz flow would leave them (scores = Σ item marks)."""
+    """Finished attempts written as the quiz flow would leave them (scores = Σ item marks), added
+    to the running totals as finishing does."""
     async with app.state.database.sessionmaker() as session:
         users = {u.username: u for u in (await session.execute(select(User))).scalars()}
         questions = {q.id: q for q in (await session.execute(select(Question))).scalars()}
@@ -88,6 +90,8 @@ async def store(
                         outcome="correct" if awarded == points else "wrong",
                     )
                 )
+            # What finishing an attempt adds to the running totals (app.quizzes.service.finish_attempt).
+            await totals.record_finished(session, attempt.id)
         await session.commit()
 
 

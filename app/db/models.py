@@ -7,10 +7,11 @@ from app.imports.models import ImportJob
 from app.practice.models import PracticeAnswer, PracticeItem, PracticeSession, WrongBookEntry
 from app.quizzes.models import Attempt, AttemptItem, AttemptResponse, Quiz, QuizRule, QuizTarget
 from app.spot.models import OralCheck, SpotAudit, SpotParticipant, SpotSession
-from app.stats.models import Evaluation
+from app.stats.models import AreaTally, Evaluation, QuestionTally, ScoreTally
 from app.units.models import Unit, User
 
 __all__ = [
+    "AreaTally",
     "Attempt",
     "AttemptItem",
     "AttemptResponse",
@@ -25,11 +26,13 @@ __all__ = [
     "PracticeItem",
     "PracticeSession",
     "Question",
+    "QuestionTally",
     "QuestionVersion",
     "Quiz",
     "QuizRule",
     "QuizTarget",
     "RefreshToken",
+    "ScoreTally",
     "SpotAudit",
     "SpotParticipant",
     "SpotSession",

@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 import asyncpg
 import orjson
 from sqlalchemy import event, make_url
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from app.core.config import Settings, get_settings
@@ -111,6 +112,11 @@ async def get_or_raise(session: AsyncSession, model: type[T], ident: int, error:
     if row is None:
         raise error
     return row
+
+
+def upsert_insert(session: AsyncSession) -> Any:
+    """The session's dialect's `insert`, which has `on_conflict_do_update` / `_do_nothing`."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 async def fetch_tuples(session: AsyncSession, stmt: Any) -> Sequence[Sequence[Any]]:

@@ -25,7 +25,6 @@ from fractions import Fraction
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, case, func, literal, null, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.bank.models import KnowledgeArea, Question, QuestionStatus
@@ -33,6 +32,7 @@ from app.bank.service import area_subtree_ids
 from app.core.config import Settings
 from app.core.deps import Principal
 from app.core.errors import Conflict, NotFound, Unprocessable
+from app.db.session import upsert_insert
 from app.db.types import UTCDateTime, utcnow
 from app.practice import selection
 from app.practice.models import PracticeAnswer, PracticeItem, PracticeMode, PracticeSession, WrongBookEntry
@@ -233,10 +233,6 @@ async def _book_entries(
     return [r for r in rows if r.held_by_quiz_id is None or r.held_by_quiz_id in released]
 
 
-def _insert(session: AsyncSession) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 async def record_outcomes(
     session: AsyncSession,
     user_id: int,
@@ -253,7 +249,7 @@ async def record_outcomes(
     right = sorted({qid for qid, outcome in outcomes if selection.is_right(outcome)} - set(wrong))
     table = _WRONG_BOOK
     if wrong:
-        stmt = _insert(session)(table)
+        stmt = upsert_insert(session)(table)
         visible = and_(table.c.cleared_at.is_(None), table.c.held_by_quiz_id.is_(None))
         stmt = stmt.on_conflict_do_update(
             index_elements=["user_id", "question_id"],
@@ -555,7 +551,7 @@ async def answer(
     )
     now = utcnow()
     stmt = (
-        _insert(session)(PracticeAnswer)
+        upsert_insert(session)(PracticeAnswer)
         .values(
             session_id=practice.id,
             item_id=item.id,

@@ -60,6 +60,7 @@ from app.quizzes.schemas import (
     ShortageOut,
     TargetIn,
 )
+from app.stats import totals as stats_totals
 from app.units.models import Unit, User
 
 # ---------------------------------------------------------------- authoring
@@ -1081,6 +1082,8 @@ async def finish_attempt(session: AsyncSession, attempt_id: int, reason: FinishR
         .values(score_milli=total, passed=scoring.passed(total, maximum, pass_percent))
     )
     await practice_service.record_attempt(session, attempt_id, finished_at)
+    # Last before the commit: the totals' rows are shared by a unit's attempts, so hold them briefly.
+    await stats_totals.record_finished(session, attempt_id)
     await session.commit()
     return True
 

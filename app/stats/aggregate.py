@@ -1,9 +1,11 @@
 """Turning raw rows into unit figures: pure functions, no I/O (the service fetches the rows).
 
-Every figure is recomputed from the chosen attempts on each request, so a submission shows at
-once and the numbers can always be reproduced from the raw rows.
+The service reads the counted attempts' scores and marks on each request (from the running totals
+of first attempts, app.stats.totals, or from the raw rows for best and last), so a submission shows
+at once and the numbers can always be reproduced from the raw rows.
 """
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,16 +17,15 @@ SMALL_SAMPLE = 10
 
 
 @dataclass(frozen=True)
-class ChosenAttempt:
-    """One attempt counted for an officer and quiz (the first, best or last finished one)."""
+class ScoreCount:
+    """How many counted attempts (one per officer and quiz: the first, best or last finished one)
+    made in a unit ended with one score."""
 
-    attempt_id: int
-    user_id: int
-    quiz_id: int
     unit_id: int  # where the officer was when the attempt started
     score_milli: int
     max_score_milli: int
     passed: bool
+    attempts: int
 
     @property
     def percent(self) -> float:
@@ -76,18 +77,18 @@ def tally_units(
     unit_paths: Mapping[int, str],
     roster: Mapping[int, int],
     participants: Mapping[int, int],
-    attempts: Iterable[ChosenAttempt],
+    scores: Iterable[ScoreCount],
 ) -> dict[int, Tally]:
-    """A tally per unit id from per-unit roster and participant counts and the chosen attempts."""
+    """A tally per unit id from per-unit roster and participant counts and the counted scores."""
     tallies: dict[int, Tally] = {unit_id: Tally() for unit_id in unit_paths}
     for unit_id, count in roster.items():
         tallies.setdefault(unit_id, Tally()).roster += count
     for unit_id, count in participants.items():
         tallies.setdefault(unit_id, Tally()).participants += count
-    for attempt in attempts:
-        tally = tallies.setdefault(attempt.unit_id, Tally())
-        tally.percents.append(attempt.percent)
-        tally.passed += int(attempt.passed)
+    for score in scores:
+        tally = tallies.setdefault(score.unit_id, Tally())
+        tally.percents.extend([score.percent] * score.attempts)
+        tally.passed += score.attempts if score.passed else 0
     return tallies
 
 
@@ -138,7 +139,8 @@ def figures(unit_id: int, name: str, tally: Tally, thresholds: Thresholds | None
         participants=tally.participants,
         participation_percent=_round(percent(tally.participants, tally.roster)),
         scored=scored,
-        mean_percent=_round(sum(tally.percents) / scored) if scored else None,
+        # fsum: exactly rounded, so the mean never depends on the order the scores arrived in.
+        mean_percent=_round(math.fsum(tally.percents) / scored) if scored else None,
         median_percent=_round(median(tally.percents)) if scored else None,
         pass_rate_percent=_round(percent(tally.passed, scored)),
         passed=tally.passed,

@@ -1,5 +1,7 @@
 """Statistics from the stored attempts, SQL first: the database counts and sums, Python only
-rolls the per-unit results up the unit tree. Nothing is cached, so a submission shows at once.
+rolls the per-unit results up the unit tree. Unit reports of first attempts read the running totals
+(app.stats.totals, written when an attempt finishes); best and last attempts, trends and item
+analysis read the raw rows. Nothing is cached, so a submission shows at once.
 
 Definitions (README, "Statistics"):
 - roster: active officers (role officer) by their current unit; participants: those of them with a
@@ -9,13 +11,13 @@ Definitions (README, "Statistics"):
 """
 
 from collections import defaultdict
-from collections.abc import Hashable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, cast, func, select
+import numpy as np
+from sqlalchemy import Float, any_, cast, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.bank.models import KnowledgeArea, Question
@@ -25,9 +27,8 @@ from app.db.session import fetch_tuples
 from app.db.types import utcnow
 from app.quizzes.models import Attempt, AttemptItem, AttemptStatus, Quiz
 from app.stats import aggregate, formulas
-from app.stats.aggregate import AreaMarks, ChosenAttempt, Thresholds
-from app.stats.formulas import AttemptMarks, SlotMark
-from app.stats.models import Evaluation
+from app.stats.aggregate import AreaMarks, ScoreCount, Thresholds
+from app.stats.models import AreaTally, Evaluation, QuestionTally, ScoreTally
 from app.stats.schemas import (
     AttemptChoice,
     EvaluationRef,
@@ -43,11 +44,10 @@ from app.stats.schemas import (
     UnitReport,
     WeakQuestion,
 )
+from app.stats.totals import REPORT_TIMEZONE
 from app.units.models import Role, Unit, User
 from app.units.service import get_unit_in_scope, in_subtree
 
-# Days (for date ranges and trends) are days where the units are.
-REPORT_TIMEZONE = ZoneInfo("Asia/Shanghai")
 WEAKEST = 10
 WEAKEST_MIN_ANSWERS = 3
 NON_PARTICIPANTS_LISTED = 1000
@@ -214,13 +214,99 @@ async def _selection_out(session: AsyncSession, selection: Selection) -> Selecti
     )
 
 
-async def _chosen(session: AsyncSession, selection: Selection, unit_path: str) -> list[ChosenAttempt]:
-    # Columns in CHOSEN_COLUMNS order; finished_at (last) is not needed here.
-    rows = await fetch_tuples(session, chosen_attempts(selection, unit_path))
-    return [
-        ChosenAttempt(attempt_id, user_id, quiz_id, unit_id, score or 0, maximum, bool(passed))
-        for attempt_id, user_id, quiz_id, unit_id, score, maximum, passed, *_ in rows
-    ]
+@dataclass(frozen=True)
+class ReportSums:
+    """What a unit report adds up, per unit where the attempts were made."""
+
+    scores: list[ScoreCount]
+    areas: dict[tuple[int, int], tuple[int, int]]  # (unit, area) → (awarded, possible) milli-points
+    questions: dict[int, tuple[int, int, int]]  # question → (answered, awarded, possible)
+
+
+async def _sums_from_totals(
+    session: AsyncSession, selection: Selection, unit_path: str, unit_ids: Sequence[int]
+) -> ReportSums:
+    """First attempts: a few rows per unit, quiz and day from the running totals (`unit_ids`: the
+    subtree at `unit_path`)."""
+
+    whole_tree = (await session.execute(select(func.count(Unit.id)))).scalar_one() == len(unit_ids)
+
+    def where(model: type[ScoreTally] | type[AreaTally] | type[QuestionTally]) -> list[Any]:
+        # A report on the whole tree filters no units (the largest report, and the commonest).
+        conditions: list[Any] = [] if whole_tree else [model.unit_id.in_(unit_ids)]
+        if selection.quiz_ids:
+            conditions.append(model.quiz_id.in_(selection.quiz_ids))
+        if selection.date_from is not None:
+            conditions.append(model.day >= selection.date_from)
+        if selection.date_to is not None:
+            conditions.append(model.day <= selection.date_to)
+        return conditions
+
+    score_key = (ScoreTally.unit_id, ScoreTally.score_milli, ScoreTally.max_score_milli, ScoreTally.passed)
+    scores = await session.execute(
+        select(*score_key, func.sum(ScoreTally.attempts)).where(*where(ScoreTally)).group_by(*score_key)
+    )
+    areas = await session.execute(
+        select(
+            AreaTally.unit_id,
+            AreaTally.knowledge_area_id,
+            func.sum(AreaTally.awarded_milli),
+            func.sum(AreaTally.possible_milli),
+        )
+        .where(*where(AreaTally))
+        .group_by(AreaTally.unit_id, AreaTally.knowledge_area_id)
+    )
+    questions = await session.execute(
+        select(
+            QuestionTally.question_id,
+            func.sum(QuestionTally.answered),
+            func.sum(QuestionTally.awarded_milli),
+            func.sum(QuestionTally.possible_milli),
+        )
+        .where(*where(QuestionTally))
+        .group_by(QuestionTally.question_id)
+    )
+    return ReportSums(
+        scores=[
+            ScoreCount(u, score, maximum, bool(passed), int(n)) for u, score, maximum, passed, n in scores
+        ],
+        areas={(u, a): (int(awarded), int(possible)) for u, a, awarded, possible in areas},
+        questions={q: (int(n), int(awarded), int(possible)) for q, n, awarded, possible in questions},
+    )
+
+
+async def _sums_from_attempts(
+    session: AsyncSession, selection: Selection, unit_path: str, unit_ids: Sequence[int]
+) -> ReportSums:
+    """Best or last attempts: the chosen attempts and every item of theirs."""
+    chosen = chosen_attempts(selection, unit_path).subquery()
+    score = func.coalesce(chosen.c.score_milli, literal_column("0"))
+    passed = func.coalesce(chosen.c.passed, literal_column("false"))
+    scores = await session.execute(
+        select(chosen.c.unit_id, score, chosen.c.max_score_milli, passed, func.count()).group_by(
+            chosen.c.unit_id, score, chosen.c.max_score_milli, passed
+        )
+    )
+    items = select().select_from(AttemptItem).join(chosen, chosen.c.id == AttemptItem.attempt_id)
+    awarded = func.sum(func.coalesce(AttemptItem.awarded_milli, 0))
+    possible = func.sum(AttemptItem.points) * 1000
+    # Two narrow aggregates (per unit × area, per question) are much cheaper than one per
+    # unit × question × area, and send a few hundred rows instead of tens of thousands.
+    areas = await session.execute(
+        items.add_columns(chosen.c.unit_id, AttemptItem.knowledge_area_id, awarded, possible).group_by(
+            chosen.c.unit_id, AttemptItem.knowledge_area_id
+        )
+    )
+    questions = await session.execute(
+        items.add_columns(AttemptItem.question_id, func.count(), awarded, possible).group_by(
+            AttemptItem.question_id
+        )
+    )
+    return ReportSums(
+        scores=[ScoreCount(u, score, maximum, bool(ok), int(n)) for u, score, maximum, ok, n in scores],
+        areas={(u, a): (int(got), int(top)) for u, a, got, top in areas},
+        questions={q: (int(n), int(got), int(top)) for q, n, got, top in questions},
+    )
 
 
 async def unit_report(
@@ -237,10 +323,12 @@ async def unit_report(
 
     roster = dict((await session.execute(_roster_query(unit.path))).all())
     participants = dict((await session.execute(_roster_query(unit.path).where(_took_part(selection)))).all())
-    attempts = await _chosen(session, selection, unit.path)
+    sums = await (_sums_from_totals if selection.attempts == "first" else _sums_from_attempts)(
+        session, selection, unit.path, list(units)
+    )
     thresholds = thresholds_of(evaluation)
 
-    tallies = aggregate.tally_units(paths, roster, participants, attempts)
+    tallies = aggregate.tally_units(paths, roster, participants, sums.scores)
     total, buckets = aggregate.roll_up(tallies, paths, unit.id)
     children = sorted(
         (uid for uid in buckets if uid != unit.id), key=lambda uid: (paths[uid].count("/"), names[uid], uid)
@@ -252,42 +340,12 @@ async def unit_report(
         else None
     )
 
-    # Marks per unit × question × area in one scan of the chosen attempts' items.
-    chosen = chosen_attempts(selection, unit.path).subquery()
-    # Two narrow aggregates (per unit × area, per question) are much cheaper than one per
-    # unit × question × area, and send a few hundred rows instead of tens of thousands.
-    area_sums: dict[tuple[int, int], list[int]] = {
-        (row_unit, area_id): [int(awarded or 0), int(points or 0) * 1000]
-        for row_unit, area_id, awarded, points in await session.execute(
-            select(
-                chosen.c.unit_id,
-                AttemptItem.knowledge_area_id,
-                func.sum(AttemptItem.awarded_milli),
-                func.sum(AttemptItem.points),
-            )
-            .join(chosen, chosen.c.id == AttemptItem.attempt_id)
-            .group_by(chosen.c.unit_id, AttemptItem.knowledge_area_id)
-        )
-    }
-    question_sums: dict[int, list[int]] = {
-        question_id: [int(answered), int(awarded or 0), int(points or 0) * 1000]
-        for question_id, answered, awarded, points in await session.execute(
-            select(
-                AttemptItem.question_id,
-                func.count(),
-                func.sum(AttemptItem.awarded_milli),
-                func.sum(AttemptItem.points),
-            )
-            .join(chosen, chosen.c.id == AttemptItem.attempt_id)
-            .group_by(AttemptItem.question_id)
-        )
-    }
     area_rows = await session.execute(
         select(KnowledgeArea.id, KnowledgeArea.full_name, KnowledgeArea.path, KnowledgeArea.depth)
     )
     areas = {area_id: (full_name, path, depth) for area_id, full_name, path, depth in area_rows}
     mastery, matrix = aggregate.area_mastery(
-        [AreaMarks(u, a, s[0], s[1]) for (u, a), s in area_sums.items()], areas, paths, unit.id
+        [AreaMarks(u, a, got, top) for (u, a), (got, top) in sums.areas.items()], areas, paths, unit.id
     )
     return UnitReport(
         unit=UnitRef(id=unit.id, name=unit.name, full_name=await _full_name(session, unit)),
@@ -307,14 +365,16 @@ async def unit_report(
         children=[aggregate.figures(uid, names[uid], buckets[uid], thresholds) for uid in children],
         areas=mastery,
         area_matrix=matrix,
-        weakest_questions=await _weakest(session, question_sums, areas),
-        non_participants=await _non_participants(session, unit.path, selection),
+        weakest_questions=await _weakest(session, sums.questions, areas),
+        non_participants=await _non_participants(
+            session, unit.path, selection, total.roster - total.participants
+        ),
         spot_sessions=await spot_summaries(session, unit.path, selection),
     )
 
 
 async def _weakest(
-    session: AsyncSession, sums: dict[int, list[int]], areas: dict[int, tuple[str, str, int]]
+    session: AsyncSession, sums: dict[int, tuple[int, int, int]], areas: dict[int, tuple[str, str, int]]
 ) -> list[WeakQuestion]:
     ranked = sorted(
         (awarded / possible, question_id, answered)
@@ -343,18 +403,17 @@ async def _weakest(
     ]
 
 
-async def _non_participants(session: AsyncSession, unit_path: str, selection: Selection) -> NonParticipants:
+async def _non_participants(
+    session: AsyncSession, unit_path: str, selection: Selection, total: int
+) -> NonParticipants:
+    """The first NON_PARTICIPANTS_LISTED active officers of the subtree without a counted attempt;
+    `total` (roster − participants) says how many there are in all."""
     conditions = (
         User.role == Role.officer,
         User.is_active.is_(True),
         in_subtree(Unit.path, unit_path),
         ~_took_part(selection),
     )
-    total = (
-        await session.execute(
-            select(func.count(User.id)).join(Unit, Unit.id == User.unit_id).where(*conditions)
-        )
-    ).scalar_one()
     rows = await session.execute(
         select(User.id, User.name, User.police_number, User.unit_id, Unit.name)
         .join(Unit, Unit.id == User.unit_id)
@@ -420,25 +479,26 @@ async def item_analysis(
         unit_path = unit.path
         unit_ref = UnitRef(id=unit.id, name=unit.name, full_name=await _full_name(session, unit))
     chosen = chosen_attempts(Selection((quiz.id,), attempts=attempts), unit_path).subquery()
+    if (await session.connection()).dialect.name == "postgresql":
+        # An index lookup per counted attempt, rather than the hash join over every quiz's answer
+        # rows that PostgreSQL plans for `IN (subquery)`: 2-3 times faster on a million rows.
+        counted = AttemptItem.attempt_id == any_(func.array(select(chosen.c.id).scalar_subquery()))
+    else:
+        counted = AttemptItem.attempt_id.in_(select(chosen.c.id))
     rows = await fetch_tuples(
         session,
         select(
             AttemptItem.attempt_id,
             AttemptItem.rule_position,
+            AttemptItem.position,
             AttemptItem.question_id,
-            AttemptItem.awarded_milli,
+            func.coalesce(AttemptItem.awarded_milli, literal_column("0")),
             AttemptItem.points,
-        )
-        .join(chosen, chosen.c.id == AttemptItem.attempt_id)
-        .order_by(AttemptItem.attempt_id, AttemptItem.rule_position, AttemptItem.position),
+        ).where(counted),
     )
-    papers: dict[int, dict[Hashable, SlotMark]] = defaultdict(dict)
-    drawn: dict[tuple[int, int], int] = defaultdict(int)
-    for attempt_id, rule_position, question_id, awarded, points in rows:
-        k = drawn[(attempt_id, rule_position)]
-        drawn[(attempt_id, rule_position)] = k + 1
-        papers[attempt_id][(rule_position, k)] = SlotMark(question_id, (awarded or 0) / 1000, float(points))
-    analysis = formulas.item_analysis([AttemptMarks(aid, slots) for aid, slots in papers.items()])
+    items = formulas.item_rows(np.array(rows, dtype=np.int64).reshape(-1, 6))
+    analysis = formulas.analyse_rows(items)
+    attempts_counted = analysis.test.count
     info = await session.execute(
         select(Question.id, Question.stem, Question.type, KnowledgeArea.full_name)
         .join(KnowledgeArea, KnowledgeArea.id == Question.knowledge_area_id)
@@ -453,8 +513,8 @@ async def item_analysis(
     return ItemAnalysisOut(
         quiz=QuizRef(id=quiz.id, title=quiz.title),
         unit=unit_ref,
-        attempts=len(papers),
-        small_sample=len(papers) < aggregate.SMALL_SAMPLE,
+        attempts=attempts_counted,
+        small_sample=attempts_counted < aggregate.SMALL_SAMPLE,
         test=TestStatsOut(
             mean=r(test.mean),
             median=r(test.median),
