@@ -1046,15 +1046,28 @@ async def finish_attempt(session: AsyncSession, attempt_id: int, reason: FinishR
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         await session.rollback()
         return False
-    quiz_id = (await session.execute(select(Attempt.quiz_id).where(Attempt.id == attempt_id))).scalar_one()
-    multiple_scoring, pass_percent = (
-        await session.execute(select(Quiz.multiple_scoring, Quiz.pass_percent).where(Quiz.id == quiz_id))
+    quiz_id, unit_id, number, max_score_milli = (
+        await session.execute(
+            select(Attempt.quiz_id, Attempt.unit_id, Attempt.number, Attempt.max_score_milli).where(
+                Attempt.id == attempt_id
+            )
+        )
+    ).one()
+    multiple_scoring, pass_percent, quiz_kind = (
+        await session.execute(
+            select(Quiz.multiple_scoring, Quiz.pass_percent, Quiz.kind).where(Quiz.id == quiz_id)
+        )
     ).one()
     items = (
         await session.execute(
-            select(AttemptItem.id, AttemptItem.type, AttemptItem.answer, AttemptItem.points).where(
-                AttemptItem.attempt_id == attempt_id
-            )
+            select(
+                AttemptItem.id,
+                AttemptItem.type,
+                AttemptItem.answer,
+                AttemptItem.points,
+                AttemptItem.question_id,
+                AttemptItem.knowledge_area_id,
+            ).where(AttemptItem.attempt_id == attempt_id)
         )
     ).all()
     responses = {
@@ -1066,24 +1079,29 @@ async def finish_attempt(session: AsyncSession, attempt_id: int, reason: FinishR
         )
     }
     marks = []
+    item_marks = []
     total = maximum = 0
     for item in items:
         awarded, outcome = scoring.mark(
             item.type, item.answer, responses.get(item.id), item.points, multiple_scoring
         )
         marks.append({"id": item.id, "awarded_milli": awarded, "outcome": str(outcome)})
+        item_marks.append(
+            stats_totals.ItemMarks(item.knowledge_area_id, item.question_id, item.points, awarded)
+        )
         total += awarded
         maximum += item.points * scoring.MILLI
     if marks:
         await session.execute(update(AttemptItem), marks)
+    passed = scoring.passed(total, maximum, pass_percent)
     await session.execute(
-        update(Attempt)
-        .where(Attempt.id == attempt_id)
-        .values(score_milli=total, passed=scoring.passed(total, maximum, pass_percent))
+        update(Attempt).where(Attempt.id == attempt_id).values(score_milli=total, passed=passed)
     )
     await practice_service.record_attempt(session, attempt_id, finished_at)
-    # Last before the commit: the totals' rows are shared by a unit's attempts, so hold them briefly.
-    await stats_totals.record_finished(session, attempt_id)
+    if stats_totals.counts(number, quiz_kind):
+        # Last before the commit: the totals' rows are shared by a unit's attempts, so hold them briefly.
+        finished = stats_totals.FinishedAttempt(quiz_id, unit_id, finished_at, total, max_score_milli, passed)
+        await stats_totals.add(session, finished, item_marks)
     await session.commit()
     return True
 
