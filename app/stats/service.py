@@ -1,7 +1,8 @@
 """Statistics from the stored attempts, SQL first: the database counts and sums, Python only
-rolls the per-unit results up the unit tree. Unit reports of first attempts read the running totals
-(app.stats.totals, written when an attempt finishes); best and last attempts, trends and item
-analysis read the raw rows. Nothing is cached, so a submission shows at once.
+rolls the per-unit results up the unit tree. Unit reports read the running totals of first attempts
+(app.stats.totals, written when an attempt finishes), corrected for best or last attempts by the
+few later attempts that replace a first one; trends and item analysis read the raw rows. Nothing is
+cached, so a submission shows at once.
 
 Definitions (README, "Statistics"):
 - roster: active officers (role officer) by their current unit; participants: those of them with a
@@ -10,14 +11,15 @@ Definitions (README, "Statistics"):
   attempts in the selection, counted in the unit the officer was in when it started.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Float, any_, cast, func, literal_column, select
+from sqlalchemy import Float, Integer, any_, bindparam, cast, func, literal_column, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.bank.models import KnowledgeArea, Question
@@ -89,6 +91,7 @@ CHOSEN_COLUMNS = (
     Attempt.max_score_milli,
     Attempt.passed,
     Attempt.finished_at,
+    Attempt.number,
 )
 
 
@@ -222,6 +225,35 @@ class ReportSums:
     areas: dict[tuple[int, int], tuple[int, int]]  # (unit, area) → (awarded, possible) milli-points
     questions: dict[int, tuple[int, int, int]]  # question → (answered, awarded, possible)
 
+    def corrected(self, minus: "ReportSums", plus: "ReportSums") -> "ReportSums":
+        """These sums without `minus` and with `plus` (entries left empty disappear)."""
+        scores = Counter(
+            {(c.unit_id, c.score_milli, c.max_score_milli, c.passed): c.attempts for c in self.scores}
+        )
+        for sign, other in ((-1, minus), (1, plus)):
+            for c in other.scores:
+                scores[(c.unit_id, c.score_milli, c.max_score_milli, c.passed)] += sign * c.attempts
+        areas = dict(self.areas)
+        questions = dict(self.questions)
+        for sign, other in ((-1, minus), (1, plus)):
+            for key, (got, top) in other.areas.items():
+                before = areas.get(key, (0, 0))
+                areas[key] = (before[0] + sign * got, before[1] + sign * top)
+            for question_id, (n, got, top) in other.questions.items():
+                before3 = questions.get(question_id, (0, 0, 0))
+                questions[question_id] = (
+                    before3[0] + sign * n,
+                    before3[1] + sign * got,
+                    before3[2] + sign * top,
+                )
+        if any(n < 0 for n in scores.values()):
+            raise RuntimeError("statistics totals lack attempts they should hold: run `yingzhi stats-check`")
+        return ReportSums(
+            scores=[ScoreCount(*key, n) for key, n in scores.items() if n],
+            areas={key: sums for key, sums in areas.items() if sums[1]},
+            questions={key: sums for key, sums in questions.items() if sums[0]},
+        )
+
 
 async def _sums_from_totals(
     session: AsyncSession, selection: Selection, unit_path: str, unit_ids: Sequence[int]
@@ -275,38 +307,98 @@ async def _sums_from_totals(
     )
 
 
-async def _sums_from_attempts(
+@dataclass(frozen=True)
+class _Counted:
+    unit_id: int
+    score_milli: int
+    max_score_milli: int
+    passed: bool
+
+
+async def _sums_of(session: AsyncSession, attempts: dict[int, _Counted]) -> ReportSums:
+    """Sums over the given attempts (by id) and their items, from the raw rows."""
+    scores = Counter((a.unit_id, a.score_milli, a.max_score_milli, a.passed) for a in attempts.values())
+    areas: dict[tuple[int, int], tuple[int, int]] = {}
+    questions: dict[int, tuple[int, int, int]] = {}
+    awarded = func.sum(func.coalesce(AttemptItem.awarded_milli, literal_column("0")))
+    possible = func.sum(AttemptItem.points) * 1000
+    ids = sorted(attempts)
+    postgresql = (await session.connection()).dialect.name == "postgresql"
+    # One array parameter on PostgreSQL (index lookups); bounded IN lists on SQLite.
+    for chunk in [ids] if postgresql else [ids[i : i + 5000] for i in range(0, len(ids), 5000)]:
+        if not chunk:
+            continue
+        among = (
+            AttemptItem.attempt_id == any_(bindparam("ids", chunk, type_=ARRAY(Integer)))
+            if postgresql
+            else AttemptItem.attempt_id.in_(chunk)
+        )
+        for attempt_id, area_id, got, top in await session.execute(
+            select(AttemptItem.attempt_id, AttemptItem.knowledge_area_id, awarded, possible)
+            .where(among)
+            .group_by(AttemptItem.attempt_id, AttemptItem.knowledge_area_id)
+        ):
+            key = (attempts[attempt_id].unit_id, area_id)
+            before = areas.get(key, (0, 0))
+            areas[key] = (before[0] + int(got), before[1] + int(top))
+        for question_id, n, got, top in await session.execute(
+            select(AttemptItem.question_id, func.count(), awarded, possible)
+            .where(among)
+            .group_by(AttemptItem.question_id)
+        ):
+            before3 = questions.get(question_id, (0, 0, 0))
+            questions[question_id] = (before3[0] + int(n), before3[1] + int(got), before3[2] + int(top))
+    return ReportSums(
+        scores=[ScoreCount(*key, n) for key, n in scores.items()], areas=areas, questions=questions
+    )
+
+
+async def _counted(session: AsyncSession, query: Any) -> dict[int, _Counted]:
+    rows = await session.execute(
+        select(query.c.id, query.c.unit_id, query.c.score_milli, query.c.max_score_milli, query.c.passed)
+    )
+    return {
+        attempt_id: _Counted(unit_id, score or 0, maximum, bool(passed))
+        for attempt_id, unit_id, score, maximum, passed in rows
+    }
+
+
+async def _sums_from_attempts(session: AsyncSession, selection: Selection, unit_path: str) -> ReportSums:
+    """The counted attempts' sums straight from the raw rows (what the totals must agree with)."""
+    return await _sums_of(session, await _counted(session, chosen_attempts(selection, unit_path).subquery()))
+
+
+async def _report_sums(
     session: AsyncSession, selection: Selection, unit_path: str, unit_ids: Sequence[int]
 ) -> ReportSums:
-    """Best or last attempts: the chosen attempts and every item of theirs."""
+    """First attempts from the running totals. Best and last: the same totals, corrected where an
+    officer's counted attempt is a later one (taken out: that first attempt; put in: the later one),
+    so only those few attempts' answer rows are read."""
+    sums = await _sums_from_totals(session, selection, unit_path, unit_ids)
+    if selection.attempts == "first":
+        return sums
     chosen = chosen_attempts(selection, unit_path).subquery()
-    score = func.coalesce(chosen.c.score_milli, literal_column("0"))
-    passed = func.coalesce(chosen.c.passed, literal_column("false"))
-    scores = await session.execute(
-        select(chosen.c.unit_id, score, chosen.c.max_score_milli, passed, func.count()).group_by(
-            chosen.c.unit_id, score, chosen.c.max_score_milli, passed
+    later = await _counted(session, select(chosen).where(chosen.c.number > 1).subquery())
+    if not later:
+        return sums
+    # The first attempts these replace, exactly as the totals counted them (the same conditions).
+    replaced = (
+        select(*CHOSEN_COLUMNS)
+        .join(Unit, Unit.id == Attempt.unit_id)
+        .where(
+            *attempt_conditions(selection),
+            Attempt.number == 1,
+            in_subtree(Unit.path, unit_path),
+            select(chosen.c.id)
+            .where(
+                chosen.c.number > 1, chosen.c.user_id == Attempt.user_id, chosen.c.quiz_id == Attempt.quiz_id
+            )
+            .exists(),
         )
+        .subquery()
     )
-    items = select().select_from(AttemptItem).join(chosen, chosen.c.id == AttemptItem.attempt_id)
-    awarded = func.sum(func.coalesce(AttemptItem.awarded_milli, 0))
-    possible = func.sum(AttemptItem.points) * 1000
-    # Two narrow aggregates (per unit × area, per question) are much cheaper than one per
-    # unit × question × area, and send a few hundred rows instead of tens of thousands.
-    areas = await session.execute(
-        items.add_columns(chosen.c.unit_id, AttemptItem.knowledge_area_id, awarded, possible).group_by(
-            chosen.c.unit_id, AttemptItem.knowledge_area_id
-        )
-    )
-    questions = await session.execute(
-        items.add_columns(AttemptItem.question_id, func.count(), awarded, possible).group_by(
-            AttemptItem.question_id
-        )
-    )
-    return ReportSums(
-        scores=[ScoreCount(u, score, maximum, bool(ok), int(n)) for u, score, maximum, ok, n in scores],
-        areas={(u, a): (int(got), int(top)) for u, a, got, top in areas},
-        questions={q: (int(n), int(got), int(top)) for q, n, got, top in questions},
-    )
+    taken_out = await _sums_of(session, await _counted(session, replaced))
+    return sums.corrected(taken_out, await _sums_of(session, later))
 
 
 async def unit_report(
@@ -323,9 +415,7 @@ async def unit_report(
 
     roster = dict((await session.execute(_roster_query(unit.path))).all())
     participants = dict((await session.execute(_roster_query(unit.path).where(_took_part(selection)))).all())
-    sums = await (_sums_from_totals if selection.attempts == "first" else _sums_from_attempts)(
-        session, selection, unit.path, list(units)
-    )
+    sums = await _report_sums(session, selection, unit.path, list(units))
     thresholds = thresholds_of(evaluation)
 
     tallies = aggregate.tally_units(paths, roster, participants, sums.scores)

@@ -7,7 +7,8 @@ started and the day it finished. A report sums the rows of its quizzes, days and
 thousand rows, exact, and current the moment the submission commits.
 
 Only first attempts (number 1) of quizzes count here, the reports' default choice; spot sessions
-never do. Best and last attempts change as later attempts finish, so those choices read the raw rows.
+never do. Reports of best or last attempts start from these totals and correct them where an
+officer's counted attempt is a later one (app.stats.service._report_sums).
 `differences` recomputes the totals from the raw rows (tests, `yingzhi stats-check`), `rebuild`
 rewrites them from the raw rows (`yingzhi stats-check --repair`, benchmark seeding).
 """
