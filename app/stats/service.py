@@ -21,11 +21,12 @@ import numpy as np
 from sqlalchemy import Float, Integer, any_, bindparam, cast, func, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.bank.models import KnowledgeArea, Question
 from app.core.deps import Principal
 from app.core.errors import NotFound, Unprocessable
-from app.db.session import fetch_tuples
+from app.db.session import fetch_tuples, plan_each_query
 from app.db.types import utcnow
 from app.quizzes.models import Attempt, AttemptItem, AttemptStatus, Quiz
 from app.stats import aggregate, formulas
@@ -95,8 +96,9 @@ CHOSEN_COLUMNS = (
 )
 
 
-def chosen_attempts(selection: Selection, unit_path: str) -> Any:
-    """One finished attempt per officer and quiz in the selection, where it was made in the subtree."""
+def chosen_attempts(selection: Selection, unit_path: str, retaken_only: bool = False) -> Any:
+    """One finished attempt per officer and quiz in the selection, where it was made in the subtree
+    (`retaken_only`: just for the officers and quizzes with more than one attempt)."""
     if selection.attempts == "first":
         # An officer's first attempt is attempt number 1 (a second can start only after it has
         # finished): a plain indexed filter, no window over every attempt.
@@ -116,6 +118,14 @@ def chosen_attempts(selection: Selection, unit_path: str) -> Any:
         order = (Attempt.number.desc(),)
     else:
         order = (Attempt.number.asc(),)
+    conditions = [*attempt_conditions(selection), in_subtree(Unit.path, unit_path)]
+    if retaken_only:
+        retake = aliased(Attempt)
+        conditions.append(
+            select(retake.id)
+            .where(retake.user_id == Attempt.user_id, retake.quiz_id == Attempt.quiz_id, retake.number > 1)
+            .exists()
+        )
     ranked = (
         select(
             *CHOSEN_COLUMNS,
@@ -124,7 +134,7 @@ def chosen_attempts(selection: Selection, unit_path: str) -> Any:
             .label("rank"),
         )
         .join(Unit, Unit.id == Attempt.unit_id)
-        .where(*attempt_conditions(selection), in_subtree(Unit.path, unit_path))
+        .where(*conditions)
         .subquery()
     )
     return select(ranked).where(ranked.c.rank == 1)
@@ -377,7 +387,8 @@ async def _report_sums(
     sums = await _sums_from_totals(session, selection, unit_path, unit_ids)
     if selection.attempts == "first":
         return sums
-    chosen = chosen_attempts(selection, unit_path).subquery()
+    # Only officers with a retake can count a later attempt: rank just their attempts.
+    chosen = chosen_attempts(selection, unit_path, retaken_only=True).subquery()
     later = await _counted(session, select(chosen).where(chosen.c.number > 1).subquery())
     if not later:
         return sums
@@ -408,6 +419,7 @@ async def unit_report(
     selection: Selection,
     evaluation: Evaluation | None = None,
 ) -> UnitReport:
+    await plan_each_query(session)
     unit = await get_unit_in_scope(session, principal, unit_id)
     units = await _subtree_units(session, unit)
     paths = {uid: path for uid, (path, _) in units.items()}
@@ -525,6 +537,7 @@ async def trend(
 ) -> list[TrendPoint]:
     """Per day (or week, starting Monday) where the units are: attempts counted, mean and pass
     rate of that period, and officers who had taken part by its end."""
+    await plan_each_query(session)
     unit = await get_unit_in_scope(session, principal, unit_id)
     rows = (await session.execute(chosen_attempts(selection, unit.path))).all()
     periods: dict[date, list[Any]] = defaultdict(list)
@@ -557,6 +570,7 @@ async def item_analysis(
     """Moodle's item analysis (app.stats.formulas) over the quiz's counted attempts in a unit's
     subtree (default: the caller's unit; every unit for an administrator). A slot is a rule's
     k-th question of the paper, like one of Moodle's random slots."""
+    await plan_each_query(session)
     quiz = await session.get(Quiz, quiz_id)
     if quiz is None:
         raise NotFound(f"Quiz {quiz_id} does not exist", code="quiz_not_found")
