@@ -14,10 +14,11 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import func, make_url, select, text, update
+from sqlalchemy import func, literal_column, make_url, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from app.db.migrations import upgrade
+from app.db.session import fetch_integers
 from app.db.types import utcnow
 from app.main import create_app
 from app.quizzes.models import Attempt, AttemptItem
@@ -290,3 +291,30 @@ async def test_the_migration_fills_totals_from_attempts_already_finished(databas
                 assert counted == 3
         finally:
             await engine.dispose()
+
+
+async def test_fetch_integers_reads_every_row_exactly(
+    app: FastAPI, client: AsyncClient, world: World
+) -> None:
+    """The item analysis's bulk read (binary COPY on PostgreSQL) gives what a plain query gives."""
+    quiz_id = await published_quiz(client, world)
+    for i in range(3):
+        await submit(client, quiz_id, f"court{i}", i)
+    columns = (
+        AttemptItem.attempt_id,
+        AttemptItem.position,
+        AttemptItem.question_id,
+        AttemptItem.awarded_milli,
+    )
+    async with app.state.database.sessionmaker() as session:
+        table = await fetch_integers(session, select(*columns).where(AttemptItem.awarded_milli >= 0), width=4)
+        plain = (await session.execute(select(*columns))).all()
+        assert sorted(map(tuple, table.tolist())) == sorted(map(tuple, plain))
+        assert table.shape == (15, 4)
+        empty = await fetch_integers(session, select(*columns).where(AttemptItem.id < 0), width=4)
+        assert empty.shape == (0, 4)
+        if session.get_bind().dialect.name == "postgresql":
+            with pytest.raises(ValueError, match="non-NULL INTEGER"):
+                await fetch_integers(
+                    session, select(AttemptItem.attempt_id, literal_column("NULL::int")), width=2
+                )

@@ -1,9 +1,11 @@
 """Async engine and sessions. SQLite: WAL, foreign keys on, busy timeout."""
 
-from collections.abc import AsyncIterator, Sequence
+import io
+from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
 import asyncpg
+import numpy as np
 import orjson
 from sqlalchemy import event, make_url, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -129,18 +131,39 @@ async def plan_each_query(session: AsyncSession) -> None:
         await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
-async def fetch_tuples(session: AsyncSession, stmt: Any) -> Sequence[Sequence[Any]]:
-    """All rows of a large SELECT as plain tuples. On PostgreSQL it goes straight to asyncpg on
-    the session's own connection (same transaction): for a few hundred thousand rows that is
-    about half the time of SQLAlchemy's result rows. Values come back raw (no type decorators),
-    so use it for plain integers and strings only."""
+# PostgreSQL's binary COPY format: a fixed signature, flags, a header extension; then per row a
+# field count and, per field, a length and the value (big-endian); then a trailer of -1.
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+_COPY_TRAILER = b"\xff\xff"
+
+
+async def fetch_integers(
+    session: AsyncSession, stmt: Any, width: int
+) -> "np.ndarray[Any, np.dtype[np.int64]]":
+    """All rows of a large SELECT of `width` INTEGER columns, none NULL, as an int64 array (rows ×
+    width), in the session's transaction. On PostgreSQL the rows come as binary COPY, read by numpy
+    in one step: a few hundred thousand rows in about half the time of asyncpg records."""
     connection = await session.connection()
     if connection.dialect.name != "postgresql":
-        return (await session.execute(stmt)).all()
+        rows = (await session.execute(stmt)).all()
+        return np.array(rows, dtype=np.int64).reshape(-1, width)
     compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
     params = [compiled.params[name] for name in compiled.positiontup or ()]
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
     assert driver is not None
-    records = await driver.fetch(str(compiled), *params)
-    return [tuple(record) for record in records]
+    buffer = io.BytesIO()
+    await driver.copy_from_query(str(compiled), *params, output=buffer, format="binary")
+    data = buffer.getvalue()
+    if not data.startswith(_COPY_SIGNATURE) or not data.endswith(_COPY_TRAILER):
+        raise ValueError("not a binary COPY stream")
+    extension = int.from_bytes(data[15:19], "big")
+    body = data[19 + extension : -len(_COPY_TRAILER)]
+    # Each cell: its length (4), then its value.
+    row = np.dtype([("fields", ">i2"), ("cells", ">i4", (width, 2))])
+    if len(body) % row.itemsize:
+        raise ValueError("rows of unexpected size: every column must be a non-NULL INTEGER")
+    records = np.frombuffer(body, dtype=row)
+    if (records["fields"] != width).any() or (records["cells"][:, :, 0] != 4).any():
+        raise ValueError("rows of unexpected shape: every column must be a non-NULL INTEGER")
+    return records["cells"][:, :, 1].astype(np.int64)

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import numpy as np
 from sqlalchemy import Float, Integer, any_, bindparam, cast, func, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +25,7 @@ from sqlalchemy.orm import aliased
 from app.bank.models import KnowledgeArea, Question
 from app.core.deps import Principal
 from app.core.errors import NotFound, Unprocessable
-from app.db.session import fetch_tuples, plan_each_query
+from app.db.session import fetch_integers, plan_each_query
 from app.db.types import utcnow
 from app.quizzes.models import Attempt, AttemptItem, AttemptStatus, Quiz
 from app.stats import aggregate, formulas
@@ -589,7 +588,7 @@ async def item_analysis(
         counted = AttemptItem.attempt_id == any_(func.array(select(chosen.c.id).scalar_subquery()))
     else:
         counted = AttemptItem.attempt_id.in_(select(chosen.c.id))
-    rows = await fetch_tuples(
+    table = await fetch_integers(
         session,
         select(
             AttemptItem.attempt_id,
@@ -599,8 +598,9 @@ async def item_analysis(
             func.coalesce(AttemptItem.awarded_milli, literal_column("0")),
             AttemptItem.points,
         ).where(counted),
+        width=6,
     )
-    items = formulas.item_rows(np.array(rows, dtype=np.int64).reshape(-1, 6))
+    items = formulas.item_rows(table)
     analysis = formulas.analyse_rows(items)
     attempts_counted = analysis.test.count
     info = await session.execute(
