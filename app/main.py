@@ -105,9 +105,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     @app.get("/readyz", include_in_schema=False)
-    async def readyz() -> JSONResponse:
+    async def readyz(request: Request) -> JSONResponse:
+        # request.app, not a closure over `app`: FastAPI caches endpoint functions module-wide, and
+        # a closure would keep every app built in one process (the tests build hundreds) alive.
         try:
-            async with app.state.database.engine.connect() as conn:
+            async with request.app.state.database.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
                 revision = await conn.run_sync(current_revision)
         except Exception as exc:
