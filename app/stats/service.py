@@ -226,6 +226,16 @@ async def _selection_out(session: AsyncSession, selection: Selection) -> Selecti
     )
 
 
+def _score_key(score: ScoreCount) -> tuple[int, int, int, bool]:
+    return score.unit_id, score.score_milli, score.max_score_milli, score.passed
+
+
+def _add(sums: dict[Any, Any], key: Any, values: tuple[int, ...], sign: int = 1) -> None:
+    """sums[key] += sign × values, element by element (a missing entry counts zeros)."""
+    before = sums.get(key, (0,) * len(values))
+    sums[key] = tuple(b + sign * v for b, v in zip(before, values, strict=True))
+
+
 @dataclass(frozen=True)
 class ReportSums:
     """What a unit report adds up, per unit where the attempts were made."""
@@ -236,25 +246,16 @@ class ReportSums:
 
     def corrected(self, minus: "ReportSums", plus: "ReportSums") -> "ReportSums":
         """These sums without `minus` and with `plus` (entries left empty disappear)."""
-        scores = Counter(
-            {(c.unit_id, c.score_milli, c.max_score_milli, c.passed): c.attempts for c in self.scores}
-        )
-        for sign, other in ((-1, minus), (1, plus)):
-            for c in other.scores:
-                scores[(c.unit_id, c.score_milli, c.max_score_milli, c.passed)] += sign * c.attempts
+        scores = Counter({_score_key(c): c.attempts for c in self.scores})
         areas = dict(self.areas)
         questions = dict(self.questions)
         for sign, other in ((-1, minus), (1, plus)):
-            for key, (got, top) in other.areas.items():
-                before = areas.get(key, (0, 0))
-                areas[key] = (before[0] + sign * got, before[1] + sign * top)
-            for question_id, (n, got, top) in other.questions.items():
-                before3 = questions.get(question_id, (0, 0, 0))
-                questions[question_id] = (
-                    before3[0] + sign * n,
-                    before3[1] + sign * got,
-                    before3[2] + sign * top,
-                )
+            for c in other.scores:
+                scores[_score_key(c)] += sign * c.attempts
+            for key, sums in other.areas.items():
+                _add(areas, key, sums, sign)
+            for question_id, sums3 in other.questions.items():
+                _add(questions, question_id, sums3, sign)
         if any(n < 0 for n in scores.values()):
             raise RuntimeError("statistics totals lack attempts they should hold: run `yingzhi stats-check`")
         return ReportSums(
@@ -347,16 +348,13 @@ async def _sums_of(session: AsyncSession, attempts: dict[int, _Counted]) -> Repo
             .where(among)
             .group_by(AttemptItem.attempt_id, AttemptItem.knowledge_area_id)
         ):
-            key = (attempts[attempt_id].unit_id, area_id)
-            before = areas.get(key, (0, 0))
-            areas[key] = (before[0] + int(got), before[1] + int(top))
+            _add(areas, (attempts[attempt_id].unit_id, area_id), (int(got), int(top)))
         for question_id, n, got, top in await session.execute(
             select(AttemptItem.question_id, func.count(), awarded, possible)
             .where(among)
             .group_by(AttemptItem.question_id)
         ):
-            before3 = questions.get(question_id, (0, 0, 0))
-            questions[question_id] = (before3[0] + int(n), before3[1] + int(got), before3[2] + int(top))
+            _add(questions, question_id, (int(n), int(got), int(top)))
     return ReportSums(
         scores=[ScoreCount(*key, n) for key, n in scores.items()], areas=areas, questions=questions
     )
